@@ -1,0 +1,71 @@
+/**
+ * Every way a session can fail at run time, as a closed set of codes.
+ *
+ * Programmer mistakes (bad options, a user id that is not a string) throw `TypeError`
+ * instead, at start-up or at the call that made them.
+ */
+export type SessionErrorCode =
+  | "UNAUTHORISED"
+  | "TRY_REFRESH_TOKEN"
+  | "TOKEN_THEFT_DETECTED"
+  | "INVALID_CLAIM"
+  | "STORE_UNAVAILABLE";
+
+interface ErrorSpec {
+  readonly status: number;
+  /** The `message` the frontend SDK sees; the 401 texts are fixed by the wire protocol. */
+  readonly message: string;
+}
+
+/** The one table mapping code → HTTP status → response message. The README prints it. */
+export const SESSION_ERRORS: Readonly<Record<SessionErrorCode, ErrorSpec>> = Object.freeze({
+  UNAUTHORISED: { status: 401, message: "unauthorised" },
+  TRY_REFRESH_TOKEN: { status: 401, message: "try refresh token" },
+  TOKEN_THEFT_DETECTED: { status: 401, message: "token theft detected" },
+  INVALID_CLAIM: { status: 403, message: "invalid claim" },
+  STORE_UNAVAILABLE: { status: 503, message: "session store unavailable" },
+});
+
+/**
+ * A session failure: no, bad or expired token, detected theft, or a store that cannot
+ * be reached. `status` is the HTTP status latchkey answers with, so Express's default
+ * error handler picks the right code even without {@link errorHandler}.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await res.createSession(userId);
+ * } catch (err) {
+ *   if (err instanceof SessionError && err.code === "STORE_UNAVAILABLE") { ... }
+ *   throw err;
+ * }
+ * ```
+ */
+export class SessionError extends Error {
+  override readonly name = "SessionError";
+  readonly code: SessionErrorCode;
+  readonly status: number;
+  /**
+   * Why, in words safe to log (never a token, hash or key). Not sent to clients:
+   * telling an attacker which check failed only helps them.
+   */
+  readonly reason: string | undefined;
+
+  constructor(code: SessionErrorCode, reason?: string, options?: { cause?: unknown }) {
+    super(SESSION_ERRORS[code].message, options);
+    this.code = code;
+    this.status = SESSION_ERRORS[code].status;
+    this.reason = reason;
+  }
+
+  /** The JSON body for this error: exactly what the wire protocol promises for 401s. */
+  toBody(): { message: string; code?: SessionErrorCode } {
+    // The SuperTokens frontend matches 401 bodies exactly; other statuses carry the code.
+    return this.status === 401 ? { message: this.message } : { message: this.message, code: this.code };
+  }
+}
+
+/** Wraps a store fault so that a caller sees one code, with the driver error kept as `cause`. */
+export function storeUnavailable(cause: unknown): SessionError {
+  return new SessionError("STORE_UNAVAILABLE", "the session store failed", { cause });
+}

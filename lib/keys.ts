@@ -1,0 +1,178 @@
+import { createPrivateKey, createPublicKey, generateKeyPair, randomBytes } from "node:crypto";
+import type { JsonWebKey, KeyObject } from "node:crypto";
+import { promisify } from "node:util";
+import type { SessionStore, SigningKeyRecord } from "./store/store";
+
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+export type SigningAlgorithm = SigningKeyRecord["algorithm"];
+
+/** A signing key parsed once into `KeyObject`s: PEM text per sign or verify is many times slower. */
+export interface LoadedKey {
+  kid: string;
+  algorithm: SigningAlgorithm;
+  publicKey: KeyObject;
+  privateKey: KeyObject;
+  signsFrom: number;
+  signsUntil: number;
+  jwk: JsonWebKey;
+}
+
+export interface KeyRingOptions {
+  algorithm: SigningAlgorithm;
+  rotationMs: number;
+  accessTokenTtlMs: number;
+  clock: () => number;
+}
+
+const SUCCESSOR_SECRET = "refresh-successor";
+
+/**
+ * The signing keys every instance shares through the store, and the server secret
+ * that derives refresh-token successors.
+ *
+ * Keys are cut into fixed slots of `rotationMs`, and a slot's key id is derived from the
+ * slot itself, so two instances that create the same slot's key at once insert the same
+ * `kid`: one insert wins and both read back the winner. The next slot's key is created
+ * `leadMs` before it signs, and every instance reloads more often than that, so a key is
+ * always published (in the JWKS and in every instance) before any token carries it.
+ * A key stays verifiable for two access-token lifetimes after it stops signing.
+ */
+export class KeyRing {
+  readonly #store: SessionStore;
+  readonly #options: KeyRingOptions;
+  readonly #keys = new Map<string, LoadedKey>();
+  #secret: Buffer | undefined;
+  #loading: Promise<void> | undefined;
+  #jwks: { keys: JsonWebKey[] } | undefined;
+
+  constructor(store: SessionStore, options: KeyRingOptions) {
+    this.#store = store;
+    this.#options = options;
+  }
+
+  /** True once keys and secret are in memory: verification then needs no I/O. */
+  get ready(): boolean {
+    return this.#secret !== undefined && this.#keys.size > 0;
+  }
+
+  /** How long before its slot a key is created and published. */
+  get leadMs(): number {
+    return Math.min(3_600_000, this.#options.rotationMs / 2);
+  }
+
+  /** How often instances re-read the keys table: several times per lead, so nobody misses a new key. */
+  get reloadIntervalMs(): number {
+    return Math.max(1000, Math.min(300_000, Math.floor(this.leadMs / 3)));
+  }
+
+  /** The secret that derives a presented refresh token's successor (same on every instance). */
+  get successorSecret(): Buffer {
+    if (!this.#secret) throw new Error("latchkey: keys are not loaded yet");
+    return this.#secret;
+  }
+
+  /** Creates this slot's key (and the next one's, when due) and loads every key. Concurrent calls share one load. */
+  load(): Promise<void> {
+    this.#loading ??= this.#load().finally(() => {
+      this.#loading = undefined;
+    });
+    return this.#loading;
+  }
+
+  /** The key that signs now. */
+  signingKey(): LoadedKey {
+    const now = this.#options.clock();
+    let best: LoadedKey | undefined;
+    for (const key of this.#keys.values()) {
+      if (key.algorithm !== this.#options.algorithm || key.signsFrom > now) continue;
+      if (!best || key.signsFrom > best.signsFrom) best = key;
+    }
+    if (!best) throw new Error("latchkey: no signing key is loaded");
+    return best;
+  }
+
+  /** The key a token names, while it may still verify; `undefined` for unknown or retired keys. */
+  verificationKey(kid: unknown): LoadedKey | undefined {
+    if (typeof kid !== "string") return undefined;
+    const key = this.#keys.get(kid);
+    if (!key) return undefined;
+    const retiredAt = key.signsUntil + 2 * this.#options.accessTokenTtlMs;
+    return this.#options.clock() < retiredAt ? key : undefined;
+  }
+
+  /** The public half of every key that may still verify, as a JWKS. */
+  jwks(): { keys: JsonWebKey[] } {
+    this.#jwks ??= {
+      keys: [...this.#keys.values()]
+        .filter((key) => this.verificationKey(key.kid) !== undefined)
+        .map((key) => key.jwk),
+    };
+    return this.#jwks;
+  }
+
+  /** Seconds a JWKS may be cached: until the next key is due to be published. */
+  jwksMaxAgeSeconds(): number {
+    const { rotationMs, clock } = this.#options;
+    const now = clock();
+    let publishAt = (Math.floor(now / rotationMs) + 1) * rotationMs - this.leadMs;
+    if (publishAt <= now) publishAt += rotationMs;
+    return Math.max(1, Math.ceil((publishAt - now) / 1000));
+  }
+
+  async #load(): Promise<void> {
+    const { rotationMs, clock } = this.#options;
+    const now = clock();
+    const slot = Math.floor(now / rotationMs);
+    const stored = await this.#store.listSigningKeys();
+    const have = new Set(stored.map((key) => key.kid));
+    const due = [slot];
+    if (now >= (slot + 1) * rotationMs - this.leadMs) due.push(slot + 1);
+    let created = false;
+    for (const dueSlot of due) {
+      if (have.has(this.#kidFor(dueSlot))) continue;
+      await this.#store.insertSigningKey(await this.#generate(dueSlot, now));
+      created = true;
+    }
+    this.#secret ??= await this.#store.getOrCreateSecret(SUCCESSOR_SECRET, randomBytes(32));
+    // Re-read after inserting: a racing instance's key may have won the slot.
+    for (const record of created ? await this.#store.listSigningKeys() : stored) {
+      if (!this.#keys.has(record.kid)) this.#keys.set(record.kid, parse(record));
+    }
+    this.#jwks = undefined;
+  }
+
+  #kidFor(slot: number): string {
+    return `${this.#options.algorithm.toLowerCase()}-${(slot * this.#options.rotationMs).toString(36)}`;
+  }
+
+  async #generate(slot: number, now: number): Promise<SigningKeyRecord> {
+    const { algorithm, rotationMs } = this.#options;
+    const pair =
+      algorithm === "RS256"
+        ? await generateKeyPairAsync("rsa", { modulusLength: 2048 })
+        : await generateKeyPairAsync("ec", { namedCurve: "P-256" });
+    return {
+      kid: this.#kidFor(slot),
+      algorithm,
+      publicKey: pair.publicKey.export({ type: "spki", format: "pem" }).toString(),
+      privateKey: pair.privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+      createdAt: now,
+      signsFrom: slot * rotationMs,
+      signsUntil: (slot + 1) * rotationMs,
+    };
+  }
+}
+
+function parse(record: SigningKeyRecord): LoadedKey {
+  const publicKey = createPublicKey(record.publicKey);
+  return {
+    kid: record.kid,
+    algorithm: record.algorithm,
+    publicKey,
+    privateKey: createPrivateKey(record.privateKey),
+    signsFrom: record.signsFrom,
+    signsUntil: record.signsUntil,
+    jwk: { ...publicKey.export({ format: "jwk" }), kid: record.kid, alg: record.algorithm, use: "sig" },
+  };
+}

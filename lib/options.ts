@@ -1,0 +1,268 @@
+import { parseDuration, type Duration } from "./duration";
+import type { SigningAlgorithm } from "./keys";
+import type { Logger } from "./logger";
+import type { SessionHooks } from "./hooks";
+import type { MySqlConnection } from "./store/mysql";
+import type { SessionStore } from "./store/store";
+
+/**
+ * Options of {@link sessionMiddleware}. Every option is checked when the factory runs;
+ * a bad one throws a `TypeError` that names it and says how to fix it.
+ */
+export interface SessionMiddlewareOptions extends SessionHooks {
+  /**
+   * Where sessions live: a store from {@link mysqlStore} or {@link memoryStore}, or
+   * anything `mysqlStore` accepts (a `mysql://` URI, mysql2 pool options, a mysql2 pool).
+   * @default a MySQL store on `LATCHKEY_DATABASE_URL`; else the in-memory store (refused when `NODE_ENV=production`)
+   */
+  store?: SessionStore | MySqlConnection;
+  /**
+   * Path under which the refresh, sign-out and JWKS endpoints are mounted, from the site root.
+   * @default "/auth"
+   */
+  apiBasePath?: string;
+  /** Access-token (JWT) lifetime. @default "15m" */
+  accessTokenTtl?: Duration;
+  /** Idle lifetime of a session: it ends this long after the last refresh. @default "30d" */
+  refreshTokenTtl?: Duration;
+  /** Absolute lifetime of a session from its creation; refreshing never extends it. @default "180d" */
+  absoluteTtl?: Duration;
+  /**
+   * How long the refresh token a rotation replaced still earns the same successor
+   * (parallel tabs, a lost response). Reuse after this window is treated as theft.
+   * @default "10s"
+   */
+  refreshGrace?: Duration;
+  /** How often a new signing key takes over. @default "7d" */
+  keyRotationInterval?: Duration;
+  /** Access-token signature algorithm. @default "RS256" */
+  algorithm?: SigningAlgorithm;
+  /** The `iss` claim written and required; never taken from the request. @default "latchkey" */
+  issuer?: string;
+  /** The `aud` claim written and required, when set. @default undefined */
+  audience?: string;
+  /** `Domain` of the token cookies, to share a session across subdomains. @default undefined (host-only) */
+  cookieDomain?: string;
+  /**
+   * `Secure` on the token cookies. `"auto"` sets it whenever `NODE_ENV=production` and on
+   * every request that came over HTTPS (honouring Express's `trust proxy`).
+   * @default "auto"
+   */
+  cookieSecure?: boolean | "auto";
+  /** `SameSite` of the token cookies; `"none"` requires `cookieSecure: true`. @default "lax" */
+  cookieSameSite?: "lax" | "strict" | "none";
+  /** Where warnings and store faults are reported; `false` silences them. @default console */
+  logger?: Logger | false;
+  /** Milliseconds since the epoch; replace it to freeze time in tests. @default Date.now */
+  clock?: () => number;
+}
+
+export interface ResolvedOptions extends SessionHooks {
+  store: SessionStore | MySqlConnection | undefined;
+  apiBasePath: string;
+  accessTokenTtlMs: number;
+  refreshTokenTtlMs: number;
+  absoluteTtlMs: number;
+  refreshGraceMs: number;
+  keyRotationMs: number;
+  algorithm: SigningAlgorithm;
+  issuer: string;
+  audience: string | undefined;
+  cookieDomain: string | undefined;
+  cookieSecure: boolean | "auto";
+  cookieSameSite: "lax" | "strict" | "none";
+  logger: Logger | false | undefined;
+  clock: () => number;
+}
+
+const DEFAULTS = {
+  apiBasePath: "/auth",
+  accessTokenTtl: "15m",
+  refreshTokenTtl: "30d",
+  absoluteTtl: "180d",
+  refreshGrace: "10s",
+  keyRotationInterval: "7d",
+} as const;
+
+const KNOWN_OPTIONS = [
+  "store",
+  "apiBasePath",
+  "accessTokenTtl",
+  "refreshTokenTtl",
+  "absoluteTtl",
+  "refreshGrace",
+  "keyRotationInterval",
+  "algorithm",
+  "issuer",
+  "audience",
+  "cookieDomain",
+  "cookieSecure",
+  "cookieSameSite",
+  "logger",
+  "clock",
+  "onSessionCreated",
+  "onRefreshed",
+  "onTheftDetected",
+  "onRevoked",
+] as const;
+
+/** Validates options once, at start-up, and fills in defaults. */
+export function resolveOptions(input: SessionMiddlewareOptions | undefined): ResolvedOptions {
+  if (input === undefined) input = {};
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    throw new TypeError(`latchkey: sessionMiddleware options must be an object (got ${describe(input)}).`);
+  }
+  for (const name of Object.keys(input)) {
+    if (!(KNOWN_OPTIONS as readonly string[]).includes(name)) {
+      const guess = closest(name, KNOWN_OPTIONS);
+      throw new TypeError(`latchkey: unknown option ${name}.${guess ? ` Did you mean ${guess}?` : ""}`);
+    }
+  }
+
+  const resolved: ResolvedOptions = {
+    store: input.store,
+    apiBasePath: basePath(input.apiBasePath ?? DEFAULTS.apiBasePath),
+    accessTokenTtlMs: duration("accessTokenTtl", input.accessTokenTtl ?? DEFAULTS.accessTokenTtl),
+    refreshTokenTtlMs: duration("refreshTokenTtl", input.refreshTokenTtl ?? DEFAULTS.refreshTokenTtl),
+    absoluteTtlMs: duration("absoluteTtl", input.absoluteTtl ?? DEFAULTS.absoluteTtl),
+    refreshGraceMs: duration("refreshGrace", input.refreshGrace ?? DEFAULTS.refreshGrace),
+    keyRotationMs: duration("keyRotationInterval", input.keyRotationInterval ?? DEFAULTS.keyRotationInterval),
+    algorithm: oneOf("algorithm", input.algorithm ?? "RS256", ["RS256", "ES256"] as const),
+    issuer: nonEmptyString("issuer", input.issuer ?? "latchkey"),
+    audience: input.audience === undefined ? undefined : nonEmptyString("audience", input.audience),
+    cookieDomain: input.cookieDomain === undefined ? undefined : domain(input.cookieDomain),
+    cookieSecure: oneOf("cookieSecure", input.cookieSecure ?? "auto", [true, false, "auto"] as const),
+    cookieSameSite: oneOf("cookieSameSite", input.cookieSameSite ?? "lax", ["lax", "strict", "none"] as const),
+    logger: logger(input.logger),
+    clock: fn("clock", input.clock) ?? Date.now,
+    onSessionCreated: fn("onSessionCreated", input.onSessionCreated),
+    onRefreshed: fn("onRefreshed", input.onRefreshed),
+    onTheftDetected: fn("onTheftDetected", input.onTheftDetected),
+    onRevoked: fn("onRevoked", input.onRevoked),
+  };
+
+  const { accessTokenTtlMs, refreshTokenTtlMs, absoluteTtlMs, refreshGraceMs, keyRotationMs } = resolved;
+  if (accessTokenTtlMs >= refreshTokenTtlMs) {
+    throw new TypeError(
+      `latchkey: option accessTokenTtl (${accessTokenTtlMs / 1000}s) must be shorter than refreshTokenTtl (${refreshTokenTtlMs / 1000}s).`,
+    );
+  }
+  if (refreshTokenTtlMs > absoluteTtlMs) {
+    throw new TypeError(
+      `latchkey: option refreshTokenTtl (${refreshTokenTtlMs / 1000}s) must not exceed absoluteTtl (${absoluteTtlMs / 1000}s).`,
+    );
+  }
+  if (refreshGraceMs > 300_000) {
+    throw new TypeError(
+      `latchkey: option refreshGrace must be at most 5 minutes (got ${refreshGraceMs / 1000}s): a stolen refresh token is reusable for that long.`,
+    );
+  }
+  if (keyRotationMs < 2 * accessTokenTtlMs) {
+    throw new TypeError(
+      `latchkey: option keyRotationInterval (${keyRotationMs / 1000}s) must be at least twice accessTokenTtl (${accessTokenTtlMs / 1000}s).`,
+    );
+  }
+  const production = process.env.NODE_ENV === "production";
+  if (production && resolved.cookieSecure === false) {
+    throw new TypeError(
+      "latchkey: option cookieSecure is false but NODE_ENV=production: session cookies must be Secure in production. Remove the option.",
+    );
+  }
+  if (resolved.cookieSameSite === "none" && resolved.cookieSecure !== true) {
+    throw new TypeError(
+      'latchkey: option cookieSameSite "none" needs cookieSecure: true; browsers drop SameSite=None cookies that are not Secure.',
+    );
+  }
+  return resolved;
+}
+
+function duration(name: string, value: unknown): number {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    throw new TypeError(
+      `latchkey: option ${name} must be seconds as a positive number or a string such as "500ms", "15m" or "30d" (got ${describe(value)}).`,
+    );
+  }
+  return ms;
+}
+
+function basePath(value: unknown): string {
+  if (typeof value !== "string" || !/^(\/[A-Za-z0-9._~-]+)+\/?$/.test(value)) {
+    throw new TypeError(
+      `latchkey: option apiBasePath must be a path from the site root such as "/auth" (got ${describe(value)}).`,
+    );
+  }
+  return value.endsWith("/") ? value.slice(0, -1) : value;
+}
+
+function domain(value: unknown): string {
+  if (typeof value !== "string" || !/^\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(value)) {
+    throw new TypeError(`latchkey: option cookieDomain must be a host name such as "example.com" (got ${describe(value)}).`);
+  }
+  return value;
+}
+
+function nonEmptyString(name: string, value: unknown): string {
+  if (typeof value !== "string" || value.length === 0 || value.length > 255) {
+    throw new TypeError(`latchkey: option ${name} must be a non-empty string of at most 255 characters (got ${describe(value)}).`);
+  }
+  return value;
+}
+
+function oneOf<T extends string | boolean>(name: string, value: unknown, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T)) {
+    const list = allowed.map((item) => JSON.stringify(item)).join(", ");
+    throw new TypeError(`latchkey: option ${name} must be one of ${list} (got ${describe(value)}).`);
+  }
+  return value as T;
+}
+
+function fn<T>(name: string, value: T | undefined): T | undefined {
+  if (value !== undefined && typeof value !== "function") {
+    throw new TypeError(`latchkey: option ${name} must be a function (got ${describe(value)}).`);
+  }
+  return value;
+}
+
+function logger(value: unknown): Logger | false | undefined {
+  if (value === undefined || value === false) return value;
+  const candidate = value as Partial<Logger>;
+  if (typeof candidate?.warn !== "function" || typeof candidate.error !== "function") {
+    throw new TypeError(`latchkey: option logger must have warn() and error() methods, or be false (got ${describe(value)}).`);
+  }
+  return value as Logger;
+}
+
+/** Shows a bad value without echoing anything that could be a secret. */
+function describe(value: unknown): string {
+  if (typeof value === "string") return value.length > 64 ? `a ${value.length}-character string` : JSON.stringify(value);
+  if (typeof value === "number" || typeof value === "boolean" || value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return "an array";
+  return `a ${typeof value}`;
+}
+
+function closest(name: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 4;
+  for (const candidate of candidates) {
+    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
+}

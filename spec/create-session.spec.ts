@@ -1,0 +1,159 @@
+import {
+  countingStore,
+  createApp,
+  decodeFrontToken,
+  decodeJwtPart,
+  describeEachStore,
+  expectCookie,
+  login,
+  request,
+  setCookies,
+} from "./helpers";
+
+describeEachStore("res.createSession", (stores) => {
+  it("stores one row and sets both HttpOnly cookies and front-token before the route responds", async () => {
+    const store = stores.create();
+    const { app, events } = createApp({ store });
+    const res = await request(app)
+      .post("/login")
+      .set("User-Agent", "spec-agent/1.0")
+      .send({ userId: "user-1", payload: { role: "admin" }, data: { plan: "pro" } })
+      .expect(200);
+
+    expect(res.body).toEqual({ message: "User logged in!", handle: expect.any(String) });
+    const access = expectCookie(res, "sAccessToken", { path: "/", httponly: true, samesite: "Lax", secure: undefined });
+    const refresh = expectCookie(res, "sRefreshToken", { path: "/auth/session/refresh", httponly: true, samesite: "Lax" });
+    expect(access.value.split(".")).toHaveLength(3);
+    expect(refresh.value).toMatch(/^[0-9a-f-]{36}\.[A-Za-z0-9_-]{43}$/);
+    expect(res.headers["access-control-expose-headers"]).toBe("front-token");
+
+    const row = await store.findSession(res.body.handle);
+    expect(row).toMatchObject({
+      userId: "user-1",
+      accessTokenPayload: { role: "admin" },
+      sessionData: { plan: "pro" },
+      revokedAt: null,
+      userAgent: "spec-agent/1.0",
+    });
+    expect(events.created).toEqual([{ handle: res.body.handle, userId: "user-1", ip: expect.any(String), userAgent: "spec-agent/1.0" }]);
+  });
+
+  it("sends a front-token the SDK can decode: standard base64 JSON {uid, ate (ms), up}", async () => {
+    const { app } = createApp({ store: stores.create() });
+    const { res, access } = await login(app, "user-ü 😀", { payload: { role: "admin" } });
+    const front = decodeFrontToken(res.headers["front-token"] as string);
+    const claims = decodeJwtPart(access, 1);
+    expect(front.uid).toBe("user-ü 😀");
+    expect(front.ate).toBe((claims.exp as number) * 1000);
+    expect(front.up).toEqual(claims);
+    expect(front.up.role).toBe("admin");
+    expect(res.headers["front-token"]).not.toMatch(/[-_]/);
+  });
+
+  it("signs the access token with the documented claims and header", async () => {
+    const { app } = createApp({ store: stores.create(), issuer: "https://api.example.com", audience: "web" });
+    const { access, handle } = await login(app, "user-1", { payload: { role: "admin" } });
+    const header = decodeJwtPart(access, 0);
+    const claims = decodeJwtPart(access, 1);
+    expect(header).toEqual({ alg: "RS256", typ: "at+jwt", kid: expect.any(String) });
+    expect(claims).toEqual({
+      role: "admin",
+      sub: "user-1",
+      sid: handle,
+      iat: expect.any(Number),
+      exp: (claims.iat as number) + 15 * 60,
+      iss: "https://api.example.com",
+      aud: "web",
+    });
+  });
+
+  it("gives the refresh cookie the session's idle lifetime and the access cookie the same, outliving the JWT", async () => {
+    const { app } = createApp({ store: stores.create(), refreshTokenTtl: "2d", absoluteTtl: "3d" });
+    const res = (await login(app)).res;
+    const cookies = setCookies(res);
+    const expires = new Date(cookies.get("sRefreshToken")?.attributes.expires as string).getTime();
+    expect(Math.abs(expires - (Date.now() + 2 * 86_400_000))).toBeLessThan(5000);
+    expect(cookies.get("sAccessToken")?.attributes.expires).toBe(cookies.get("sRefreshToken")?.attributes.expires);
+  });
+
+  it("creates distinct sessions and tokens for every login of the same user", async () => {
+    const { app } = createApp({ store: stores.create() });
+    const first = await login(app, "user-1");
+    const second = await login(app, "user-1");
+    expect(first.handle).not.toBe(second.handle);
+    expect(first.access).not.toBe(second.access);
+    expect(first.refresh).not.toBe(second.refresh);
+  });
+
+  it("rejects, and sets no cookie or header, when the row cannot be written", async () => {
+    const counted = countingStore(stores.create());
+    const broken = new Proxy(counted.store, {
+      get(target, property, receiver) {
+        if (property === "createSession") return () => Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:3306"));
+        return Reflect.get(target, property, receiver);
+      },
+    });
+    const { app } = createApp({ store: broken });
+    const res = await request(app).post("/login").send({ userId: "user-1" }).expect(503);
+    expect(res.body).toEqual({ message: "session store unavailable", code: "STORE_UNAVAILABLE" });
+    expect(res.headers["set-cookie"]).toBeUndefined();
+    expect(res.headers["front-token"]).toBeUndefined();
+  });
+
+  it.each([
+    ["a number", 42],
+    ["an object (would expand into SQL)", { id: 1 }],
+    ["an array", ["a"]],
+    ["an empty string", ""],
+    ["a 256-character string", "u".repeat(256)],
+    ["null", null],
+  ])("refuses %s as a user id with a TypeError before any store call", async (_label, userId) => {
+    const counted = countingStore(stores.create());
+    const { app, sessions } = createApp({ store: counted.store });
+    app.post("/login-raw", async (req, res) => {
+      try {
+        await res.createSession(req.body.userId);
+        res.json({ ok: true });
+      } catch (error) {
+        res.status(400).json({ name: (error as Error).name, message: (error as Error).message });
+      }
+    });
+    void sessions;
+    const res = await request(app).post("/login-raw").send({ userId }).expect(400);
+    expect(res.body.name).toBe("TypeError");
+    expect(res.body.message).toMatch(/^latchkey: userId must be a non-empty string of at most 255 characters/);
+    expect(counted.calls.filter((call) => call === "createSession")).toEqual([]);
+  });
+
+  it.each([
+    ["a reserved claim", { sub: "someone-else" }, /reserved claim "sub"/],
+    ["an array", ["x"], /must be a plain object/],
+    ["more than 2 KB", { blob: "x".repeat(3000) }, /bytes as JSON; the limit is 2048/],
+  ])("refuses an access-token payload with %s", async (_label, payload, message) => {
+    const { app } = createApp({ store: stores.create() });
+    app.post("/login-payload", async (req, res) => {
+      try {
+        await res.createSession("user-1", { accessTokenPayload: req.body.payload });
+        res.json({ ok: true });
+      } catch (error) {
+        res.status(400).json({ message: (error as Error).message });
+      }
+    });
+    const res = await request(app).post("/login-payload").send({ payload }).expect(400);
+    expect(res.body.message).toMatch(message);
+    expect(res.headers["set-cookie"]).toBeUndefined();
+  });
+
+  it("stores user ids and session data with quotes, NUL bytes and emoji byte-exact", async () => {
+    const store = stores.create();
+    const { app } = createApp({ store });
+    const userId = `o'brien"; DROP TABLE x; -- \u0000 😀`;
+    const data = { note: `it's "quoted" \\ and \u0000 nul 😀` };
+    const { handle } = await login(app, userId, { data });
+    const row = await store.findSession(handle);
+    expect(row?.userId).toBe(userId);
+    expect(row?.sessionData).toEqual(data);
+    const me = await request(app).get("/api/me").set("Cookie", `sAccessToken=${(await login(app, userId)).access}`).expect(200);
+    expect(me.body.userId).toBe(userId);
+  });
+});
