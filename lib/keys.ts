@@ -44,7 +44,7 @@ export class KeyRing {
   readonly #keys = new Map<string, LoadedKey>();
   #secret: Buffer | undefined;
   #loading: Promise<void> | undefined;
-  #jwks: { keys: JsonWebKey[] } | undefined;
+  #loadedAt = -Infinity;
 
   constructor(store: SessionStore, options: KeyRingOptions) {
     this.#store = store;
@@ -64,6 +64,20 @@ export class KeyRing {
   /** How often instances re-read the keys table: several times per lead, so nobody misses a new key. */
   get reloadIntervalMs(): number {
     return Math.max(1000, Math.min(300_000, Math.floor(this.leadMs / 3)));
+  }
+
+  /**
+   * True when the keys should be re-read before signing: the reload interval has passed
+   * (a timer missed it, the database was down) or no loaded key covers the present.
+   * Create and refresh check it, as they do I/O anyway; verification never does.
+   */
+  get stale(): boolean {
+    const now = this.#options.clock();
+    if (now - this.#loadedAt >= this.reloadIntervalMs) return true;
+    for (const key of this.#keys.values()) {
+      if (key.algorithm === this.#options.algorithm && key.signsFrom <= now && now < key.signsUntil) return false;
+    }
+    return true;
   }
 
   /** The secret that derives a presented refresh token's successor (same on every instance). */
@@ -103,12 +117,9 @@ export class KeyRing {
 
   /** The public half of every key that may still verify, as a JWKS. */
   jwks(): { keys: JsonWebKey[] } {
-    this.#jwks ??= {
-      keys: [...this.#keys.values()]
-        .filter((key) => this.verificationKey(key.kid) !== undefined)
-        .map((key) => key.jwk),
+    return {
+      keys: [...this.#keys.values()].filter((key) => this.verificationKey(key.kid) !== undefined).map((key) => key.jwk),
     };
-    return this.#jwks;
   }
 
   /** Seconds a JWKS may be cached: until the next key is due to be published. */
@@ -139,7 +150,7 @@ export class KeyRing {
     for (const record of created ? await this.#store.listSigningKeys() : stored) {
       if (!this.#keys.has(record.kid)) this.#keys.set(record.kid, parse(record));
     }
-    this.#jwks = undefined;
+    this.#loadedAt = now;
   }
 
   #kidFor(slot: number): string {

@@ -4,7 +4,6 @@ import { KeyRing } from "./keys";
 import { resolveLogger, type Logger } from "./logger";
 import type { ResolvedOptions } from "./options";
 import { RevocationList } from "./revocations";
-import { MemoryStore } from "./store/memory";
 import type { Decision, SessionRecord, SessionStore, SessionUpdate } from "./store/store";
 import { signAccessToken, verifyAccessToken, type AccessClaims, type TokenSettings } from "./tokens/access";
 import { handleOf, hashRefreshToken, newRefreshToken, newSessionHandle, sameHash, successorOf } from "./tokens/refresh";
@@ -90,6 +89,19 @@ export class SessionManager {
     return this.#ready;
   }
 
+  // Signing paths re-read the keys when they may be out of date, so an instance whose
+  // reload timer missed a rotation never signs with a key the others have retired.
+  async #freshKeys(): Promise<void> {
+    await this.ready();
+    if (!this.keys.stale) return;
+    try {
+      await this.keys.load();
+    } catch (error) {
+      this.log.error("could not reload signing keys", error);
+      throw storeUnavailable(error);
+    }
+  }
+
   /** Creates a session row, then signs its tokens. Rejects, having issued nothing, if the row cannot be written. */
   async createSession(
     userId: unknown,
@@ -99,7 +111,7 @@ export class SessionManager {
     const record = this.#newRecord(checkUserId(userId), checkPayload(input.accessTokenPayload), checkSessionData(input.sessionData), metadata);
     const refreshToken = newRefreshToken(record.handle);
     record.refreshTokenHash = hashRefreshToken(refreshToken);
-    await this.ready();
+    await this.#freshKeys();
     try {
       await this.store.createSession(record);
     } catch (error) {
@@ -118,7 +130,7 @@ export class SessionManager {
   async refresh(presented: string | undefined): Promise<IssuedSession> {
     const handle = presented === undefined ? undefined : handleOf(presented);
     if (presented === undefined || handle === undefined) throw new SessionError("UNAUTHORISED", "no refresh token");
-    await this.ready();
+    await this.#freshKeys();
     let outcome: RefreshOutcome | null;
     try {
       outcome = await this.store.updateSession(handle, (row) => this.#decideRefresh(row, presented));
@@ -356,21 +368,18 @@ export class SessionManager {
     }
   }
 
-  // Key reloads, and (for shared stores) polling revoked handles, each one small query
+  // Key reloads and polling revoked handles, each one small query
   // per interval whatever the traffic. Timers are unref'd: they never keep a process alive.
   #startBackgroundWork(): void {
     this.#every(this.keys.reloadIntervalMs, "reload signing keys", () => this.keys.load());
-    if (!(this.store instanceof MemoryStore)) {
-      let since = this.options.clock() - this.options.accessTokenTtlMs;
-      const interval = REVOCATION_POLL_MS;
-      this.#every(interval, "poll revoked sessions", async () => {
-        const started = this.options.clock();
-        for (const { handle, revokedAt } of await this.store.listRevokedSince(since)) this.revocations.add(handle, revokedAt);
-        // Overlap the windows: instances' clocks differ a little, and a revocation
-        // committed during the query must not fall between two polls.
-        since = started - interval - 5000;
-      });
-    }
+    let since = this.options.clock() - this.options.accessTokenTtlMs;
+    this.#every(REVOCATION_POLL_MS, "poll revoked sessions", async () => {
+      const started = this.options.clock();
+      for (const { handle, revokedAt } of await this.store.listRevokedSince(since)) this.revocations.add(handle, revokedAt);
+      // Overlap the windows: instances' clocks differ a little, and a revocation
+      // committed while the query ran must not fall between two polls.
+      since = started - REVOCATION_POLL_MS - 5000;
+    });
   }
 
   #every(intervalMs: number, what: string, work: () => Promise<void>): void {

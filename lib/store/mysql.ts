@@ -277,7 +277,14 @@ export function mysqlStore(connection: MySqlConnection, options?: MySqlStoreOpti
 
 /** Replaces the password in a connection URI, for error messages and logs. */
 export function redactUri(uri: string): string {
-  return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@]*@/i, "$1***@");
+  // Works on malformed URIs too (those are the ones that end up in error messages):
+  // everything between the user name's ':' and the last '@' is the password.
+  const at = uri.lastIndexOf("@");
+  if (at === -1) return uri;
+  const scheme = uri.indexOf("://");
+  const userStart = scheme !== -1 && scheme < at ? scheme + 3 : 0;
+  const colon = uri.indexOf(":", userStart);
+  return colon === -1 || colon > at ? uri : `${uri.slice(0, colon + 1)}***${uri.slice(at)}`;
 }
 
 function validateUri(uri: string): string {

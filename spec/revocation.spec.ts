@@ -1,0 +1,52 @@
+import { accessCookie, createApp, describeEachStore, login, request } from "./helpers";
+
+const POLL_LAG_MS = 2000;
+
+describeEachStore("revocation reaches access tokens", (stores) => {
+  function twoInstances() {
+    const prefix = stores.newPrefix();
+    const shared = stores.kind === "memory" ? stores.create() : undefined;
+    return [createApp({ store: shared ?? stores.create(prefix) }), createApp({ store: shared ?? stores.create(prefix) })] as const;
+  }
+
+
+  it("refuses a revoked session's access token on the revoking instance at once, and on the other within the poll lag", async () => {
+    const [a, b] = twoInstances();
+    const { access, handle } = await login(a.app, "user-1");
+    await request(b.app).get("/api/me").set("Cookie", accessCookie(access)).expect(200);
+
+    expect(await a.sessions.revokeSession(handle)).toBe(true);
+    const here = await request(a.app).get("/api/me").set("Cookie", accessCookie(access)).expect(401);
+    expect(here.body).toEqual({ message: "unauthorised" });
+
+    await new Promise((resolve) => setTimeout(resolve, POLL_LAG_MS + 700));
+    const there = await request(b.app).get("/api/me").set("Cookie", accessCookie(access)).expect(401);
+    expect(there.body).toEqual({ message: "unauthorised" });
+    await a.sessions.close();
+    await b.sessions.close();
+  });
+
+  it("refuses at once on any instance with checkDatabase: true", async () => {
+    const [a, b] = twoInstances();
+    const { access, handle } = await login(a.app, "user-1");
+    await a.sessions.revokeSession(handle);
+    const res = await request(b.app).get("/api/strict").set("Cookie", accessCookie(access)).expect(401);
+    expect(res.body).toEqual({ message: "unauthorised" });
+    // Having read the revoked row, that instance now refuses the token on every route.
+    await request(b.app).get("/api/me").set("Cookie", accessCookie(access)).expect(401);
+  });
+
+  it("revokes every session of a user ('sign out everywhere')", async () => {
+    const { app, sessions, events } = createApp({ store: stores.create() });
+    const laptop = await login(app, "user-1");
+    const phone = await login(app, "user-1");
+    const other = await login(app, "user-2");
+    const revoked = await sessions.revokeAllSessionsForUser("user-1");
+    expect(revoked.sort()).toEqual([laptop.handle, phone.handle].sort());
+    await request(app).get("/api/me").set("Cookie", accessCookie(laptop.access)).expect(401);
+    await request(app).get("/api/me").set("Cookie", accessCookie(phone.access)).expect(401);
+    await request(app).get("/api/me").set("Cookie", accessCookie(other.access)).expect(200);
+    expect(events.revoked.map((event) => event.reason)).toEqual(["revoke-all", "revoke-all"]);
+    expect(await sessions.revokeAllSessionsForUser("user-1")).toEqual([]);
+  });
+});

@@ -1,0 +1,129 @@
+import { verifySession } from "../lib";
+import {
+  accessCookie,
+  createApp,
+  decodeFrontToken,
+  decodeJwtPart,
+  describeEachStore,
+  expectCleared,
+  login,
+  refreshCookie,
+  request,
+  tokensOf,
+} from "./helpers";
+
+describeEachStore("req.session and the management API", (stores) => {
+  function appWithSessionRoutes() {
+    const store = stores.create();
+    const fixture = createApp({ store });
+    const { app } = fixture;
+    app.post("/api/payload", verifySession(), async (req, res, next) => {
+      try {
+        await req.session!.mergeIntoAccessTokenPayload(req.body);
+        res.json({ payload: req.session!.accessTokenPayload });
+      } catch (error) {
+        res.status(error instanceof TypeError ? 400 : 500).json({ message: (error as Error).message });
+        void next;
+      }
+    });
+    app.get("/api/data", verifySession(), async (req, res) => res.json(await req.session!.getSessionData()));
+    app.put("/api/data", verifySession(), async (req, res) => {
+      await req.session!.updateSessionData(req.body);
+      res.json({ ok: true });
+    });
+    app.post("/api/revoke", verifySession(), async (req, res) => {
+      await req.session!.revoke();
+      res.json({ ok: true });
+    });
+    return { ...fixture, store };
+  }
+
+  it("mergeIntoAccessTokenPayload re-signs the access token on this response with the same expiry", async () => {
+    const { app, store } = appWithSessionRoutes();
+    const { access, refresh, handle } = await login(app, "user-1", { payload: { role: "member", team: "a" } });
+    const res = await request(app)
+      .post("/api/payload")
+      .set("Cookie", accessCookie(access))
+      .send({ role: "admin", team: null })
+      .expect(200);
+    expect(res.body).toEqual({ payload: { role: "admin" } });
+    const next = tokensOf(res).access;
+    expect(decodeJwtPart(next, 1)).toMatchObject({ role: "admin", exp: decodeJwtPart(access, 1).exp });
+    expect(decodeJwtPart(next, 1)).not.toHaveProperty("team");
+    expect(decodeFrontToken(res.headers["front-token"] as string).up.role).toBe("admin");
+    expect((await store.findSession(handle))?.accessTokenPayload).toEqual({ role: "admin" });
+    // ...and the stored payload survives the next refresh.
+    const refreshed = await request(app).post("/auth/session/refresh").set("Cookie", refreshCookie(refresh)).expect(200);
+    expect(decodeJwtPart(tokensOf(refreshed).access, 1).role).toBe("admin");
+  });
+
+  it("refuses reserved claims in mergeIntoAccessTokenPayload", async () => {
+    const { app } = appWithSessionRoutes();
+    const { access } = await login(app);
+    const res = await request(app).post("/api/payload").set("Cookie", accessCookie(access)).send({ sub: "root" }).expect(400);
+    expect(res.body.message).toMatch(/reserved claim "sub"/);
+  });
+
+  it("reads and replaces session data", async () => {
+    const { app } = appWithSessionRoutes();
+    const { access } = await login(app, "user-1", { data: { cart: [1, 2] } });
+    expect((await request(app).get("/api/data").set("Cookie", accessCookie(access)).expect(200)).body).toEqual({ cart: [1, 2] });
+    await request(app).put("/api/data").set("Cookie", accessCookie(access)).send({ cart: [] }).expect(200);
+    expect((await request(app).get("/api/data").set("Cookie", accessCookie(access)).expect(200)).body).toEqual({ cart: [] });
+  });
+
+  it("revoke() ends the session and clears the tokens on this response", async () => {
+    const { app, events } = appWithSessionRoutes();
+    const { access, refresh } = await login(app);
+    const res = await request(app).post("/api/revoke").set("Cookie", accessCookie(access)).expect(200);
+    expectCleared(res, "sAccessToken", "/");
+    expect(res.headers["front-token"]).toBe("remove");
+    expect(events.revoked.map((event) => event.reason)).toEqual(["sign-out"]);
+    await request(app).post("/auth/session/refresh").set("Cookie", refreshCookie(refresh)).expect(401);
+  });
+
+  it("lists a user's live sessions with device metadata and never a token or hash", async () => {
+    const { app, sessions } = appWithSessionRoutes();
+    const first = (await request(app).post("/login").set("User-Agent", "Firefox/140").send({ userId: "user-1" })).body.handle;
+    const second = await login(app, "user-1");
+    await login(app, "user-2");
+    const listed = await sessions.listSessions("user-1");
+    expect(listed.map((session) => session.handle)).toEqual([first, second.handle]);
+    expect(listed[0]).toEqual({
+      handle: first,
+      userId: "user-1",
+      accessTokenPayload: {},
+      sessionData: {},
+      createdAt: expect.any(Number),
+      lastRefreshedAt: expect.any(Number),
+      expiresAt: expect.any(Number),
+      absoluteExpiresAt: expect.any(Number),
+      revokedAt: null,
+      ip: expect.stringMatching(/127\.0\.0\.1/),
+      userAgent: "Firefox/140",
+    });
+    expect(JSON.stringify(listed)).not.toMatch(/TokenHash/);
+  });
+
+  it("merges payload by handle for the next refresh, and answers unknown handles without throwing", async () => {
+    const { app, sessions } = appWithSessionRoutes();
+    const { refresh, handle } = await login(app);
+    expect(await sessions.mergeIntoAccessTokenPayload(handle, { plan: "pro" })).toBe(true);
+    const res = await request(app).post("/auth/session/refresh").set("Cookie", refreshCookie(refresh)).expect(200);
+    expect(decodeJwtPart(tokensOf(res).access, 1).plan).toBe("pro");
+    expect(await sessions.mergeIntoAccessTokenPayload("unknown", { plan: "pro" })).toBe(false);
+    expect(await sessions.updateSessionData("unknown", {})).toBe(false);
+    expect(await sessions.getSessionInformation("unknown")).toBeNull();
+    await expect(sessions.mergeIntoAccessTokenPayload(handle, { exp: 1 })).rejects.toThrow(TypeError);
+    await expect(sessions.listSessions({ id: 1 })).rejects.toThrow(/userId must be a non-empty string/);
+  });
+
+  it("revokeOtherSessions keeps only the current one", async () => {
+    const { app, sessions } = appWithSessionRoutes();
+    const current = await login(app, "user-1");
+    const other = await login(app, "user-1");
+    expect(await sessions.revokeOtherSessions(current.handle)).toEqual([other.handle]);
+    expect(await sessions.getAllSessionHandlesForUser("user-1")).toEqual([current.handle]);
+    await request(app).get("/api/me").set("Cookie", accessCookie(other.access)).expect(401);
+  });
+});

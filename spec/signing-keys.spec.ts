@@ -1,0 +1,98 @@
+import { createPublicKey } from "node:crypto";
+import jwt from "jsonwebtoken";
+import { sessionManager } from "../lib";
+import { accessCookie, createApp, decodeJwtPart, describeEachStore, fakeClock, login, refreshCookie, request, tokensOf } from "./helpers";
+
+const JWKS = "/auth/jwt/jwks.json";
+const HOUR = 3_600_000;
+
+describeEachStore("signing keys and JWKS", (stores) => {
+  it("publishes the key that signed the token, and other services can verify with the JWKS alone", async () => {
+    const { app } = createApp({ store: stores.create() });
+    const { access } = await login(app, "user-1");
+    const res = await request(app).get(JWKS).expect(200);
+    const kid = decodeJwtPart(access, 0).kid;
+    const jwk = res.body.keys.find((key: { kid: string }) => key.kid === kid);
+    expect(jwk).toMatchObject({ kty: "RSA", alg: "RS256", use: "sig", e: "AQAB", kid });
+    expect(jwk).not.toHaveProperty("d");
+    expect(Buffer.from(jwk.n, "base64url").length).toBeGreaterThanOrEqual(256);
+    expect(res.headers["cache-control"]).toMatch(/^public, max-age=\d+$/);
+
+    const claims = jwt.verify(access, createPublicKey({ key: jwk, format: "jwk" }), { algorithms: ["RS256"] });
+    expect(claims).toMatchObject({ sub: "user-1", iss: "latchkey" });
+  });
+
+  it("signs with ES256 (P-256) when configured", async () => {
+    const { app } = createApp({ store: stores.create(), algorithm: "ES256" });
+    const { access } = await login(app);
+    expect(decodeJwtPart(access, 0)).toMatchObject({ alg: "ES256", typ: "at+jwt" });
+    const { body } = await request(app).get(JWKS).expect(200);
+    expect(body.keys).toEqual([expect.objectContaining({ kty: "EC", crv: "P-256", alg: "ES256" })]);
+    await request(app).get("/api/me").set("Cookie", accessCookie(access)).expect(200);
+  });
+
+  it("creates one key, not two, when two instances start at the same moment", async () => {
+    const prefix = stores.newPrefix();
+    const shared = stores.kind === "memory" ? stores.create() : undefined;
+    const a = createApp({ store: shared ?? stores.create(prefix) });
+    const b = createApp({ store: shared ?? stores.create(prefix) });
+    const [first, second] = await Promise.all([login(a.app), login(b.app)]);
+    expect(decodeJwtPart(first.access, 0).kid).toBe(decodeJwtPart(second.access, 0).kid);
+    const { body } = await request(a.app).get(JWKS).expect(200);
+    expect(body.keys).toHaveLength(1);
+    await request(b.app).get("/api/me").set("Cookie", accessCookie(first.access)).expect(200);
+  });
+
+  it("rotates on schedule: publishes the next key before it signs, and keeps the old one verifiable", async () => {
+    const clock = fakeClock(Date.UTC(2026, 10, 28, 0, 10));
+    const store = stores.create();
+    const { app } = createApp({ store, clock: clock.now, keyRotationInterval: "2h", accessTokenTtl: "15m" });
+    const before = await login(app);
+    const oldKid = decodeJwtPart(before.access, 0).kid as string;
+
+    // Five minutes before the slot ends the next key is published but does not sign yet.
+    clock.advance(HOUR + 45 * 60_000);
+    const published = await login(app);
+    expect(decodeJwtPart(published.access, 0).kid).toBe(oldKid);
+    const kids = (await request(app).get(JWKS).expect(200)).body.keys.map((key: { kid: string }) => key.kid);
+    expect(kids).toHaveLength(2);
+    const newKid = kids.find((kid: string) => kid !== oldKid);
+
+    // Past the slot boundary the new key signs; a token from the old key still verifies.
+    clock.advance(6 * 60_000);
+    const after = tokensOf(await request(app).post("/auth/session/refresh").set("Cookie", refreshCookie(published.refresh)).expect(200));
+    expect(decodeJwtPart(after.access, 0).kid).toBe(newKid);
+    await request(app).get("/api/me").set("Cookie", accessCookie(published.access)).expect(200);
+
+    // Two access-token lifetimes after the old key stopped signing, it verifies nothing,
+    // even a token whose exp is still in the future.
+    clock.advance(30 * 60_000);
+    const keys = await store.listSigningKeys();
+    const sign = (kid: string) =>
+      jwt.sign(
+        { sub: "user-1", sid: published.handle, iat: Math.floor(clock.now() / 1000), exp: Math.floor(clock.now() / 1000) + 600, iss: "latchkey" },
+        keys.find((key) => key.kid === kid)!.privateKey,
+        { algorithm: "RS256", header: { alg: "RS256", typ: "at+jwt", kid } },
+      );
+    const retired = await request(app).get("/api/me").set("Cookie", accessCookie(sign(oldKid))).expect(401);
+    expect(retired.body).toEqual({ message: "try refresh token" });
+    await request(app).get("/api/me").set("Cookie", accessCookie(sign(newKid))).expect(200);
+    expect((await request(app).get(JWKS).expect(200)).body.keys.map((key: { kid: string }) => key.kid)).toEqual([newKid]);
+  });
+});
+
+describe("sessionManager (standalone management API)", () => {
+  it("works on a store without an Express app", async () => {
+    const { memoryStore } = await import("../lib");
+    const store = memoryStore();
+    const { app } = createApp({ store });
+    const { handle } = await login(app, "user-9");
+    const manager = sessionManager({ store, logger: false });
+    expect(await manager.getAllSessionHandlesForUser("user-9")).toEqual([handle]);
+    expect(await manager.revokeSession(handle)).toBe(true);
+    expect(await manager.revokeSession(handle)).toBe(false);
+    expect(await manager.revokeSession("no-such-handle")).toBe(false);
+    expect(await manager.getSessionInformation({ not: "a handle" })).toBeNull();
+    await manager.close();
+  });
+});
