@@ -4,15 +4,18 @@ const base = {
   testEnvironment: "node",
   roots: ["<rootDir>/spec"],
   testMatch: ["**/*.spec.ts"],
+  testPathIgnorePatterns: ["/node_modules/", "\\.e2e\\.spec\\.ts$"],
   transform: { "^.+\\.ts$": ["ts-jest", { isolatedModules: true, tsconfig: "tsconfig.json" }] },
-  testTimeout: 20000,
 };
 
 module.exports = {
   globalSetup: "<rootDir>/spec/support/global-setup.js",
   globalTeardown: "<rootDir>/spec/support/global-teardown.js",
+  testTimeout: 20000,
   projects: [
     { ...base, displayName: "express5" },
     { ...base, displayName: "express4", moduleNameMapper: { "^express$": "express4" } },
+    // Real browsers driving the published SuperTokens frontend SDK (Debian's Chromium).
+    { ...base, displayName: "e2e", testMatch: ["**/*.e2e.spec.ts"], testPathIgnorePatterns: ["/node_modules/"] },
   ],
 };

@@ -51,6 +51,28 @@ export interface SessionMiddlewareOptions extends SessionHooks {
   cookieSecure?: boolean | "auto";
   /** `SameSite` of the token cookies; `"none"` requires `cookieSecure: true`. @default "lax" */
   cookieSameSite?: "lax" | "strict" | "none";
+  /**
+   * The `cookieDomain` you used before, so that a browser still holding cookies scoped to
+   * it gets them cleared at its next refresh instead of sending two `sAccessToken`s.
+   * @default undefined
+   */
+  olderCookieDomain?: string;
+  /**
+   * CSRF defence for cookie-mode requests with unsafe methods (POST, PUT, PATCH, DELETE).
+   * `"origin"`: refuse an `Origin` (or `Sec-Fetch-Site: cross-site`) that is neither the
+   * API's own nor in `trustedOrigins`, and with `cookieSameSite: "none"` also require
+   * the `rid` header the SuperTokens SDK sends. `"custom-header"`: the same, and always
+   * require `rid`. `"none"`: no check (only for apps with their own CSRF defence).
+   * Header-mode requests need none: a page cannot make a browser send `Authorization`.
+   * @default "origin"
+   */
+  antiCsrf?: "origin" | "custom-header" | "none";
+  /**
+   * Origins besides the API's own that may send unsafe requests, e.g. a frontend on
+   * another port or subdomain: `["https://app.example.com"]`.
+   * @default []
+   */
+  trustedOrigins?: string[];
   /** Where warnings and store faults are reported; `false` silences them. @default console */
   logger?: Logger | false;
   /** Milliseconds since the epoch; replace it to freeze time in tests. @default Date.now */
@@ -71,6 +93,9 @@ export interface ResolvedOptions extends SessionHooks {
   cookieDomain: string | undefined;
   cookieSecure: boolean | "auto";
   cookieSameSite: "lax" | "strict" | "none";
+  olderCookieDomain: string | undefined;
+  antiCsrf: "origin" | "custom-header" | "none";
+  trustedOrigins: ReadonlySet<string>;
   logger: Logger | false | undefined;
   clock: () => number;
 }
@@ -98,6 +123,9 @@ const KNOWN_OPTIONS = [
   "cookieDomain",
   "cookieSecure",
   "cookieSameSite",
+  "olderCookieDomain",
+  "antiCsrf",
+  "trustedOrigins",
   "logger",
   "clock",
   "onSessionCreated",
@@ -130,9 +158,12 @@ export function resolveOptions(input: SessionMiddlewareOptions | undefined): Res
     algorithm: oneOf("algorithm", input.algorithm ?? "RS256", ["RS256", "ES256"] as const),
     issuer: nonEmptyString("issuer", input.issuer ?? "latchkey"),
     audience: input.audience === undefined ? undefined : nonEmptyString("audience", input.audience),
-    cookieDomain: input.cookieDomain === undefined ? undefined : domain(input.cookieDomain),
+    cookieDomain: input.cookieDomain === undefined ? undefined : domain(input.cookieDomain, "cookieDomain"),
     cookieSecure: oneOf("cookieSecure", input.cookieSecure ?? "auto", [true, false, "auto"] as const),
     cookieSameSite: oneOf("cookieSameSite", input.cookieSameSite ?? "lax", ["lax", "strict", "none"] as const),
+    olderCookieDomain: input.olderCookieDomain === undefined ? undefined : domain(input.olderCookieDomain, "olderCookieDomain"),
+    antiCsrf: oneOf("antiCsrf", input.antiCsrf ?? "origin", ["origin", "custom-header", "none"] as const),
+    trustedOrigins: origins(input.trustedOrigins ?? []),
     logger: logger(input.logger),
     clock: fn("clock", input.clock) ?? Date.now,
     onSessionCreated: fn("onSessionCreated", input.onSessionCreated),
@@ -195,11 +226,33 @@ function basePath(value: unknown): string {
   return value.endsWith("/") ? value.slice(0, -1) : value;
 }
 
-function domain(value: unknown): string {
+function domain(value: unknown, name: string): string {
   if (typeof value !== "string" || !/^\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(value)) {
-    throw new TypeError(`latchkey: option cookieDomain must be a host name such as "example.com" (got ${describe(value)}).`);
+    throw new TypeError(`latchkey: option ${name} must be a host name such as "example.com" (got ${describe(value)}).`);
   }
   return value;
+}
+
+function origins(value: unknown): ReadonlySet<string> {
+  if (!Array.isArray(value)) {
+    throw new TypeError(`latchkey: option trustedOrigins must be an array of origins such as ["https://app.example.com"] (got ${describe(value)}).`);
+  }
+  const normalised = new Set<string>();
+  for (const item of value) {
+    let url: URL | undefined;
+    try {
+      url = typeof item === "string" ? new URL(item) : undefined;
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== "https:" && url.protocol !== "http:") || url.origin !== item.replace(/\/$/, "")) {
+      throw new TypeError(
+        `latchkey: option trustedOrigins must list origins (scheme://host[:port], no path) such as "https://app.example.com" (got ${describe(item)}).`,
+      );
+    }
+    normalised.add(url.origin);
+  }
+  return normalised;
 }
 
 function nonEmptyString(name: string, value: unknown): string {

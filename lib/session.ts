@@ -1,4 +1,5 @@
 import type { Request, Response } from "express";
+import type { TransferMode } from "./cookies";
 import { SessionError } from "./errors";
 import type { Runtime } from "./runtime";
 import { RESERVED_CLAIMS, type AccessClaims } from "./tokens/access";
@@ -20,9 +21,10 @@ export class Session {
   readonly #runtime: Runtime;
   readonly #req: Request;
   readonly #res: Response;
+  readonly #mode: TransferMode;
   #claims: AccessClaims;
 
-  constructor(runtime: Runtime, claims: AccessClaims, req: Request, res: Response) {
+  constructor(runtime: Runtime, claims: AccessClaims, req: Request, res: Response, mode: TransferMode) {
     this.userId = claims.sub;
     this.handle = claims.sid;
     this.expiresAt = claims.exp * 1000;
@@ -30,13 +32,14 @@ export class Session {
     this.#runtime = runtime;
     this.#req = req;
     this.#res = res;
+    this.#mode = mode;
     this.#claims = claims;
   }
 
   /** Revokes this session (as a sign-out) and clears its tokens on this response. */
   async revoke(): Promise<void> {
     await this.#runtime.manager.revokeSession(this.handle, "sign-out");
-    this.#runtime.transfer.clearTokens(this.#req, this.#res);
+    this.#runtime.transfer.clearTokens(this.#req, this.#res, this.#mode);
   }
 
   /** The server-side data stored with the session (one primary-key read). */
@@ -64,7 +67,7 @@ export class Session {
     const { accessToken, claims } = manager.signFor(updated, this.#claims.exp);
     this.#claims = claims;
     this.accessTokenPayload = customClaims(claims) as AccessTokenPayload & Record<string, unknown>;
-    transfer.setAccessToken(this.#req, this.#res, accessToken, claims, updated.expiresAt);
+    transfer.setAccessToken(this.#req, this.#res, this.#mode, accessToken, claims, updated.expiresAt);
   }
 }
 

@@ -61,4 +61,27 @@ describeEachStore("token cookies", (stores) => {
     await request(app).post("/api/auth/session/refresh").set("Cookie", `sRefreshToken=${refresh.value}`).expect(200);
     await request(app).post(REFRESH).set("Cookie", `sRefreshToken=${refresh.value}`).expect(404);
   });
+
+  it("answers two access cookies (after a cookieDomain change) with try refresh token, and the refresh clears the stale pair", async () => {
+    const { app } = createApp({ store: stores.create(), cookieDomain: "example.com", cookieSecure: true });
+    const stale = await request(app).post("/login").send({ userId: "u" }).expect(200);
+    const current = await request(app).post("/login").send({ userId: "u" }).expect(200);
+    const old = { access: setCookies(stale).get("sAccessToken")!.value, refresh: setCookies(stale).get("sRefreshToken")!.value };
+    const now = { access: setCookies(current).get("sAccessToken")!.value, refresh: setCookies(current).get("sRefreshToken")!.value };
+    await request(app).post("/auth/signout").set("Cookie", `sAccessToken=${old.access}`).expect(200); // the stale one is dead
+
+    const me = await request(app).get("/api/me").set("Cookie", `sAccessToken=${old.access}; sAccessToken=${now.access}`).expect(401);
+    expect(me.body).toEqual({ message: "try refresh token" });
+
+    const res = await request(app)
+      .post(REFRESH)
+      .set("Cookie", `sRefreshToken=${old.refresh}; sRefreshToken=${now.refresh}; sAccessToken=${old.access}; sAccessToken=${now.access}`)
+      .expect(200);
+    const lines = res.headers["set-cookie"] as unknown as string[];
+    expect(lines.filter((line) => line.startsWith("sAccessToken=;") && !/Domain=/.test(line))).toHaveLength(1);
+    expect(lines.filter((line) => line.startsWith("sRefreshToken=;") && !/Domain=/.test(line))).toHaveLength(1);
+    const fresh = setCookies(res).get("sAccessToken");
+    expect(lines.some((line) => line.startsWith("sAccessToken=ey") && /Domain=example.com/.test(line))).toBe(true);
+    expect(fresh).toBeDefined();
+  });
 });

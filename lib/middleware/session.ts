@@ -127,8 +127,9 @@ async function createSession(
     ip: req.ip ?? null,
     userAgent: req.get("user-agent") ?? null,
   });
-  runtime.transfer.setTokens(req, res, { ...issued, sessionExpiresAt: issued.record.expiresAt });
-  const session = new Session(runtime, issued.claims, req, res);
+  const mode = runtime.transfer.responseMode(req);
+  runtime.transfer.setTokens(req, res, mode, { ...issued, sessionExpiresAt: issued.record.expiresAt });
+  const session = new Session(runtime, issued.claims, req, res, mode);
   req.session = session;
   return session;
 }

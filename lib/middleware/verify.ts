@@ -1,4 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
+import { csrfFailure } from "../csrf";
 import { SessionError } from "../errors";
 import { runtimeOf, type Runtime } from "../runtime";
 import { Session } from "../session";
@@ -19,12 +20,21 @@ export interface VerifySessionOptions {
    * @default false
    */
   checkDatabase?: boolean;
+  /**
+   * Run the CSRF check (the `antiCsrf` option) for cookie-authenticated unsafe methods.
+   * Set `false` only on a route with its own defence.
+   * @default true unless the middleware's antiCsrf is "none"
+   */
+  antiCsrfCheck?: boolean;
 }
 
 interface Checked {
   sessionRequired: boolean;
   checkDatabase: boolean;
+  antiCsrfCheck: boolean;
 }
+
+const OPTION_NAMES = ["sessionRequired", "checkDatabase", "antiCsrfCheck"] as const;
 
 /**
  * Guards a route: sets `req.session` or answers 401 itself. Verification is a signature
@@ -54,13 +64,13 @@ export function verifySession(options?: VerifySessionOptions): RequestHandler {
       try {
         resolveSession(runtime, req, res, checked);
       } catch (error) {
-        return sendSessionError(runtime, req, res, next, error);
+        return refuse(runtime, req, res, next, error);
       }
       return next();
     }
     establish(runtime, req, res, checked).then(
       () => next(),
-      (error: unknown) => sendSessionError(runtime, req, res, next, error),
+      (error: unknown) => refuse(runtime, req, res, next, error),
     );
   };
 }
@@ -82,15 +92,33 @@ async function establish(runtime: Runtime, req: Request, res: Response, options:
   if (session && options.checkDatabase) await runtime.manager.assertLive(session.handle);
 }
 
+// A request that carried no token gets its 401 without Set-Cookie: clearing cookies it
+// never sent could wipe a session a parallel login has just set (supertokens-node#17).
+function refuse(runtime: Runtime, req: Request, res: Response, next: NextFunction, error: unknown): void {
+  const found = runtime.transfer.readAccessToken(req);
+  if (found === undefined && error instanceof SessionError && error.status === 401) {
+    res.status(401).json(error.toBody());
+    return;
+  }
+  sendSessionError(runtime, req, res, next, error, runtime.transfer.responseMode(req, found?.mode));
+}
+
 function resolveSession(runtime: Runtime, req: Request, res: Response, options: Checked): Session | undefined {
-  const token = runtime.transfer.readAccessToken(req);
-  if (token === undefined) {
+  const found = runtime.transfer.readAccessToken(req);
+  if (found === undefined) {
     if (options.sessionRequired) throw new SessionError("UNAUTHORISED", "no access token");
     return undefined;
   }
+  if (found.mode === "cookie") {
+    // Two access cookies (a cookieDomain change) cannot be told apart here; the refresh
+    // that this answer triggers clears the stale one.
+    if (found.duplicated) throw new SessionError("TRY_REFRESH_TOKEN", "two access-token cookies");
+    // "try refresh token" is what the frontend SDK expects for a failed CSRF check.
+    if (options.antiCsrfCheck && csrfFailure(req, runtime.manager.options)) throw new SessionError("TRY_REFRESH_TOKEN", "CSRF check failed");
+  }
   let session: Session;
   try {
-    session = new Session(runtime, runtime.manager.verify(token), req, res);
+    session = new Session(runtime, runtime.manager.verify(found.token), req, res, runtime.transfer.responseMode(req, found.mode));
   } catch (error) {
     // An optional session ignores a bad token, but not an expired one: refreshing it
     // is how a signed-in user stays signed in.
@@ -107,16 +135,20 @@ function checkOptions(options: VerifySessionOptions | undefined): Checked {
     throw new TypeError(`latchkey: verifySession options must be an object (got ${typeof input}).`);
   }
   for (const name of Object.keys(input)) {
-    if (name !== "sessionRequired" && name !== "checkDatabase") {
-      throw new TypeError(`latchkey: unknown verifySession option ${name}. Known: sessionRequired, checkDatabase.`);
+    if (!(OPTION_NAMES as readonly string[]).includes(name)) {
+      throw new TypeError(`latchkey: unknown verifySession option ${name}. Known: ${OPTION_NAMES.join(", ")}.`);
     }
   }
-  for (const name of ["sessionRequired", "checkDatabase"] as const) {
+  for (const name of OPTION_NAMES) {
     if (input[name] !== undefined && typeof input[name] !== "boolean") {
       throw new TypeError(`latchkey: verifySession option ${name} must be true or false (got ${typeof input[name]}).`);
     }
   }
-  return { sessionRequired: input.sessionRequired ?? true, checkDatabase: input.checkDatabase ?? false };
+  return {
+    sessionRequired: input.sessionRequired ?? true,
+    checkDatabase: input.checkDatabase ?? false,
+    antiCsrfCheck: input.antiCsrfCheck ?? true,
+  };
 }
 
 /** Catches `app.use(verifySession)`: Express would pass a request where options belong. */

@@ -1,0 +1,71 @@
+import { accessCookie, createApp, describeEachStore, login, refreshCookie, request, setCookies } from "./helpers";
+
+describeEachStore("CSRF defence for cookie-authenticated unsafe requests", (stores) => {
+  it.each([
+    ["a foreign Origin (an attacker's fetch or form POST)", { Origin: "https://evil.example" }],
+    ["Origin: null (sandboxed iframe, data: URL)", { Origin: "null" }],
+    ["a sibling port that is not trusted", { Origin: "http://127.0.0.1:1" }],
+    ["Sec-Fetch-Site: cross-site without Origin", { "Sec-Fetch-Site": "cross-site" }],
+  ])("refuses %s with 401 try refresh token, before the handler runs", async (_label, headers) => {
+    const { app, handlerCalls } = createApp({ store: stores.create() });
+    const { access } = await login(app);
+    const res = await request(app).post("/api/me").set("Cookie", accessCookie(access)).set(headers).expect(401);
+    expect(res.body).toEqual({ message: "try refresh token" });
+    expect(res.headers["set-cookie"]).toBeUndefined();
+    expect(handlerCalls.count).toBe(0);
+  });
+
+  it("lets the API's own origin, trusted origins, same-origin fetches and GETs through", async () => {
+    const { app } = createApp({ store: stores.create(), trustedOrigins: ["https://app.example.com"] });
+    const { access } = await login(app);
+    const cookie = accessCookie(access);
+    const host = "api.example.com";
+    await request(app).post("/api/me").set("Cookie", cookie).set("Host", host).set("Origin", `https://${host}`).expect(200);
+    await request(app).post("/api/me").set("Cookie", cookie).set("Origin", "https://app.example.com").expect(200);
+    await request(app).post("/api/me").set("Cookie", cookie).set("Sec-Fetch-Site", "same-origin").expect(200);
+    await request(app).get("/api/me").set("Cookie", cookie).set("Origin", "https://evil.example").expect(200);
+  });
+
+  it("refuses a cross-site sign-out and refresh without clearing the victim's cookies", async () => {
+    const { app } = createApp({ store: stores.create() });
+    const { access, refresh } = await login(app);
+    const signout = await request(app).post("/auth/signout").set("Cookie", accessCookie(access)).set("Origin", "https://evil.example").expect(401);
+    expect(signout.headers["set-cookie"]).toBeUndefined();
+    const refreshed = await request(app)
+      .post("/auth/session/refresh")
+      .set("Cookie", refreshCookie(refresh))
+      .set("Origin", "https://evil.example")
+      .expect(401);
+    expect(refreshed.body).toEqual({ message: "unauthorised" });
+    expect(refreshed.headers["set-cookie"]).toBeUndefined();
+    await request(app).get("/api/me").set("Cookie", accessCookie(access)).expect(200);
+    await request(app).post("/auth/session/refresh").set("Cookie", refreshCookie(refresh)).expect(200);
+  });
+
+  it("requires the rid header on unsafe methods when SameSite=None", async () => {
+    const { app } = createApp({ store: stores.create(), cookieSameSite: "none", cookieSecure: true });
+    const res = await request(app).post("/login").send({ userId: "u" }).expect(200);
+    const access = `__Host-sAccessToken=${setCookies(res).get("__Host-sAccessToken")!.value}`;
+    const refused = await request(app).post("/api/me").set("Cookie", access).expect(401);
+    expect(refused.body).toEqual({ message: "try refresh token" });
+    await request(app).post("/api/me").set("Cookie", access).set("rid", "anti-csrf").expect(200);
+    await request(app).get("/api/me").set("Cookie", access).expect(200);
+  });
+
+  it("can be turned off per route (antiCsrfCheck: false) or globally (antiCsrf: none)", async () => {
+    const { verifySession } = await import("../lib");
+    const { app } = createApp({ store: stores.create() });
+    app.post("/api/webhook-ish", verifySession({ antiCsrfCheck: false }), (_req, res) => res.json({ ok: true }));
+    const { access } = await login(app);
+    await request(app).post("/api/webhook-ish").set("Cookie", accessCookie(access)).set("Origin", "https://evil.example").expect(200);
+
+    const off = createApp({ store: stores.create(), antiCsrf: "none" });
+    const other = await login(off.app);
+    await request(off.app).post("/api/me").set("Cookie", accessCookie(other.access)).set("Origin", "https://evil.example").expect(200);
+  });
+
+  it("refuses bad trustedOrigins at start-up", () => {
+    expect(() => createApp({ trustedOrigins: ["https://app.example.com/path"] })).toThrow(/option trustedOrigins must list origins/);
+    expect(() => createApp({ trustedOrigins: "https://app.example.com" as never })).toThrow(/must be an array/);
+  });
+});

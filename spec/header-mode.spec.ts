@@ -1,0 +1,78 @@
+import { createApp, decodeFrontToken, describeEachStore, expectCleared, fakeClock, request } from "./helpers";
+
+const REFRESH = "/auth/session/refresh";
+
+describeEachStore("header mode (st-auth-mode: header)", (stores) => {
+  async function headerLogin(app: Parameters<typeof request>[0], userId = "user-1") {
+    const res = await request(app).post("/login").set("st-auth-mode", "header").send({ userId }).expect(200);
+    return { res, access: res.headers["st-access-token"] as string, refresh: res.headers["st-refresh-token"] as string };
+  }
+
+  it("sends tokens in st-access-token / st-refresh-token headers and sets no token cookie", async () => {
+    const { app } = createApp({ store: stores.create() });
+    const { res, access, refresh } = await headerLogin(app);
+    expect(access.split(".")).toHaveLength(3);
+    expect(refresh).toMatch(/^[0-9a-f-]{36}\.[A-Za-z0-9_-]{43}$/);
+    expect(res.headers["set-cookie"]).toBeUndefined();
+    expect(res.headers["access-control-expose-headers"]).toBe("front-token, st-access-token, st-refresh-token");
+    expect(decodeFrontToken(res.headers["front-token"] as string).uid).toBe("user-1");
+  });
+
+  it("accepts Authorization: Bearer on protected routes and on refresh, answering refresh in headers", async () => {
+    const clock = fakeClock();
+    const { app } = createApp({ store: stores.create(), clock: clock.now });
+    const { access, refresh } = await headerLogin(app);
+    const me = await request(app).get("/api/me").set("Authorization", `Bearer ${access}`).expect(200);
+    expect(me.body.userId).toBe("user-1");
+
+    clock.advance(16 * 60_000);
+    const expired = await request(app).get("/api/me").set("Authorization", `Bearer ${access}`).expect(401);
+    expect(expired.body).toEqual({ message: "try refresh token" });
+
+    const rotated = await request(app)
+      .post(REFRESH)
+      .set("st-auth-mode", "header")
+      .set("Authorization", `Bearer ${refresh}`)
+      .expect(200);
+    expect(rotated.headers["set-cookie"]).toBeUndefined();
+    const next = rotated.headers["st-access-token"] as string;
+    expect(rotated.headers["st-refresh-token"]).not.toBe(refresh);
+    await request(app).get("/api/me").set("Authorization", `Bearer ${next}`).expect(200);
+  });
+
+  it("clears header-mode tokens with empty headers and front-token: remove", async () => {
+    const { app } = createApp({ store: stores.create() });
+    const { access } = await headerLogin(app);
+    const res = await request(app).post("/auth/signout").set("st-auth-mode", "header").set("Authorization", `Bearer ${access}`).expect(200);
+    expect(res.body).toEqual({ status: "OK" });
+    expect(res.headers["st-access-token"]).toBe("");
+    expect(res.headers["st-refresh-token"]).toBe("");
+    expect(res.headers["front-token"]).toBe("remove");
+    expect(res.headers["set-cookie"]).toBeUndefined();
+
+    const refused = await request(app).post(REFRESH).set("st-auth-mode", "header").set("Authorization", "Bearer nonsense").expect(401);
+    expect(refused.body).toEqual({ message: "unauthorised" });
+    expect(refused.headers["st-refresh-token"]).toBe("");
+  });
+
+  it("gives a request without st-auth-mode cookies", async () => {
+    const { app } = createApp({ store: stores.create() });
+    const res = await request(app).post("/login").send({ userId: "u" }).expect(200);
+    expect(res.headers["st-access-token"]).toBeUndefined();
+    expect(res.headers["set-cookie"]).toHaveLength(2);
+  });
+
+  it("needs no CSRF check for bearer tokens: a foreign Origin with Authorization passes", async () => {
+    const { app } = createApp({ store: stores.create() });
+    const { access } = await headerLogin(app);
+    await request(app).post("/api/me").set("Origin", "https://evil.example").set("Authorization", `Bearer ${access}`).expect(200);
+  });
+
+  it("answers a token-less refresh (the SDK's first-visit probe) with 401, quickly and without touching the store", async () => {
+    const { app } = createApp({ store: stores.create() });
+    const res = await request(app).post(REFRESH).set("rid", "session").set("fdi-version", "1.16,2.0,4.0").expect(401);
+    expect(res.body).toEqual({ message: "unauthorised" });
+    expect(res.headers["front-token"]).toBe("remove");
+    expectCleared(res, "sRefreshToken", REFRESH);
+  });
+});
