@@ -22,7 +22,7 @@ export type {
   SigningKeyRecord,
 } from "./store/store";
 export type { SessionMiddlewareOptions } from "./options";
-export type { SessionInformation } from "./manager";
+export type { CleanupResult, ListedSession, SessionInformation } from "./manager";
 export type { SessionEvent, RevokedEvent, RevokeReason, SessionHooks } from "./hooks";
 export type { Logger } from "./logger";
 export type { Duration } from "./duration";

@@ -97,13 +97,40 @@ export class KeyRing {
   /** The key that signs now. */
   signingKey(): LoadedKey {
     const now = this.#options.clock();
-    let best: LoadedKey | undefined;
+    let current: LoadedKey | undefined;
+    let latest: LoadedKey | undefined;
     for (const key of this.#keys.values()) {
       if (key.algorithm !== this.#options.algorithm || key.signsFrom > now) continue;
-      if (!best || key.signsFrom > best.signsFrom) best = key;
+      if (!latest || key.signsFrom > latest.signsFrom) latest = key;
+      if (now < key.signsUntil && (!current || key.signsFrom > current.signsFrom)) current = key;
     }
-    if (!best) throw new Error("latchkey: no signing key is loaded");
-    return best;
+    // Past every key's window (the store was unreachable at rotation time), keep signing
+    // with the newest key rather than not at all; the next reload puts things right.
+    const key = current ?? latest;
+    if (!key) throw new Error("latchkey: no signing key is loaded");
+    return key;
+  }
+
+  /**
+   * Rotates ahead of schedule: publishes a new key now that starts signing one reload
+   * interval later, once every instance has loaded it, and signs until its slot ends.
+   * Resolves to the new key's id.
+   */
+  async rotateNow(): Promise<{ kid: string; signsFrom: number }> {
+    const { algorithm, rotationMs, clock } = this.#options;
+    const now = clock();
+    const signsFrom = now + this.reloadIntervalMs;
+    const record = await this.#generate(Math.floor(signsFrom / rotationMs), now);
+    record.kid = `${algorithm.toLowerCase()}-r${now.toString(36)}`;
+    record.signsFrom = signsFrom;
+    await this.#store.insertSigningKey(record);
+    await this.load();
+    return { kid: record.kid, signsFrom };
+  }
+
+  /** Deletes keys that can no longer verify anything (two access-token lifetimes after they stopped signing). */
+  async deleteRetired(): Promise<number> {
+    return this.#store.deleteRetiredKeys(this.#options.clock() - 2 * this.#options.accessTokenTtlMs);
   }
 
   /** The key a token names, while it may still verify; `undefined` for unknown or retired keys. */
@@ -147,9 +174,12 @@ export class KeyRing {
     }
     this.#secret ??= await this.#store.getOrCreateSecret(SUCCESSOR_SECRET, randomBytes(32));
     // Re-read after inserting: a racing instance's key may have won the slot.
-    for (const record of created ? await this.#store.listSigningKeys() : stored) {
+    const records = created ? await this.#store.listSigningKeys() : stored;
+    for (const record of records) {
       if (!this.#keys.has(record.kid)) this.#keys.set(record.kid, parse(record));
     }
+    const kept = new Set(records.map((record) => record.kid));
+    for (const kid of this.#keys.keys()) if (!kept.has(kid)) this.#keys.delete(kid);
     this.#loadedAt = now;
   }
 

@@ -32,6 +32,12 @@ export interface SessionInformation {
   userAgent: string | null;
 }
 
+/** A session as {@link SessionManager.listSessions} shows it. */
+export interface ListedSession extends SessionInformation {
+  /** Whether this is the session of the request that asked. */
+  current: boolean;
+}
+
 export interface RequestMetadata {
   ip: string | null;
   userAgent: string | null;
@@ -222,11 +228,14 @@ export class SessionManager {
     return (await this.listSessions(userId)).map((session) => session.handle);
   }
 
-  /** A user's live sessions with device metadata, oldest first. */
-  async listSessions(userId: unknown): Promise<SessionInformation[]> {
+  /**
+   * A user's live sessions with device metadata, oldest first. Pass the handle of the
+   * session asking (`req.session.handle`) to have it marked `current`.
+   */
+  async listSessions(userId: unknown, options: { currentHandle?: string } = {}): Promise<ListedSession[]> {
     const user = checkUserId(userId);
     const rows = await this.#guard(() => this.store.listForUser(user, this.options.clock()));
-    return rows.map(informationOf);
+    return rows.map((row) => ({ ...informationOf(row), current: row.handle === options.currentHandle }));
   }
 
   /** Replaces a live session's server-side data. Resolves `false` for unknown or ended sessions. */
@@ -258,6 +267,31 @@ export class SessionManager {
       if (session.handle !== current.handle && (await this.revokeSession(session.handle, "admin"))) revoked.push(session.handle);
     }
     return revoked;
+  }
+
+  /**
+   * Deletes expired sessions in small batches (so no single statement holds locks for
+   * long), then signing keys that can no longer verify anything.
+   */
+  async cleanup(options: { batchSize?: number; maxBatches?: number; onProgress?: (deleted: number) => void } = {}): Promise<CleanupResult> {
+    const batchSize = options.batchSize ?? 500;
+    const maxBatches = options.maxBatches ?? Number.POSITIVE_INFINITY;
+    let sessions = 0;
+    for (let batch = 0; batch < maxBatches; batch++) {
+      const deleted = await this.#guard(() => this.store.deleteExpired(this.options.clock(), batchSize));
+      sessions += deleted;
+      if (deleted > 0) options.onProgress?.(sessions);
+      if (deleted < batchSize) break;
+      // Yield between batches so requests sharing the pool and the table go first.
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const keys = await this.#guard(() => this.keys.deleteRetired());
+    return { sessions, keys };
+  }
+
+  /** Publishes a new signing key now; it signs once every instance has loaded it. */
+  async rotateKeys(): Promise<{ kid: string; signsFrom: number }> {
+    return this.#guard(() => this.keys.rotateNow());
   }
 
   /** Stops background timers and closes the store's own connections. */
@@ -372,6 +406,12 @@ export class SessionManager {
   // per interval whatever the traffic. Timers are unref'd: they never keep a process alive.
   #startBackgroundWork(): void {
     this.#every(this.keys.reloadIntervalMs, "reload signing keys", () => this.keys.load());
+    if (this.options.cleanupIntervalMs !== false) {
+      // At most 20 batches a tick: a backlog is worked off over several ticks.
+      this.#every(this.options.cleanupIntervalMs, "clean up expired sessions", async () => {
+        await this.cleanup({ maxBatches: 20 });
+      });
+    }
     let since = this.options.clock() - this.options.accessTokenTtlMs;
     this.#every(REVOCATION_POLL_MS, "poll revoked sessions", async () => {
       const started = this.options.clock();
@@ -400,6 +440,13 @@ export class SessionManager {
     timer.unref();
     this.#timers.push(timer);
   }
+}
+
+export interface CleanupResult {
+  /** Expired sessions deleted. */
+  sessions: number;
+  /** Retired signing keys deleted. */
+  keys: number;
 }
 
 /** How often each instance asks for recently revoked sessions: the revocation lag bound. */

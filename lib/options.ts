@@ -73,6 +73,12 @@ export interface SessionMiddlewareOptions extends SessionHooks {
    * @default []
    */
   trustedOrigins?: string[];
+  /**
+   * How often each instance deletes expired sessions and retired keys, in small batches
+   * on an unref'd timer; `false` leaves it to `npx latchkey cleanup` or your own job.
+   * @default "1h"
+   */
+  cleanupInterval?: Duration | false;
   /** Where warnings and store faults are reported; `false` silences them. @default console */
   logger?: Logger | false;
   /** Milliseconds since the epoch; replace it to freeze time in tests. @default Date.now */
@@ -96,6 +102,7 @@ export interface ResolvedOptions extends SessionHooks {
   olderCookieDomain: string | undefined;
   antiCsrf: "origin" | "custom-header" | "none";
   trustedOrigins: ReadonlySet<string>;
+  cleanupIntervalMs: number | false;
   logger: Logger | false | undefined;
   clock: () => number;
 }
@@ -126,6 +133,7 @@ const KNOWN_OPTIONS = [
   "olderCookieDomain",
   "antiCsrf",
   "trustedOrigins",
+  "cleanupInterval",
   "logger",
   "clock",
   "onSessionCreated",
@@ -164,6 +172,7 @@ export function resolveOptions(input: SessionMiddlewareOptions | undefined): Res
     olderCookieDomain: input.olderCookieDomain === undefined ? undefined : domain(input.olderCookieDomain, "olderCookieDomain"),
     antiCsrf: oneOf("antiCsrf", input.antiCsrf ?? "origin", ["origin", "custom-header", "none"] as const),
     trustedOrigins: origins(input.trustedOrigins ?? []),
+    cleanupIntervalMs: input.cleanupInterval === false ? false : duration("cleanupInterval", input.cleanupInterval ?? "1h"),
     logger: logger(input.logger),
     clock: fn("clock", input.clock) ?? Date.now,
     onSessionCreated: fn("onSessionCreated", input.onSessionCreated),

@@ -87,8 +87,11 @@ describeEachStore("req.session and the management API", (stores) => {
     const first = (await request(app).post("/login").set("User-Agent", "Firefox/140").send({ userId: "user-1" })).body.handle;
     const second = await login(app, "user-1");
     await login(app, "user-2");
-    const listed = await sessions.listSessions("user-1");
-    expect(listed.map((session) => session.handle)).toEqual([first, second.handle]);
+    const listed = await sessions.listSessions("user-1", { currentHandle: second.handle });
+    expect(listed.map((session) => [session.handle, session.current])).toEqual([
+      [first, false],
+      [second.handle, true],
+    ]);
     expect(listed[0]).toEqual({
       handle: first,
       userId: "user-1",
@@ -101,6 +104,7 @@ describeEachStore("req.session and the management API", (stores) => {
       revokedAt: null,
       ip: expect.stringMatching(/127\.0\.0\.1/),
       userAgent: "Firefox/140",
+      current: false,
     });
     expect(JSON.stringify(listed)).not.toMatch(/TokenHash/);
   });

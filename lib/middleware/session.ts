@@ -30,6 +30,8 @@ export type SessionManagement = Pick<
   | "getSessionInformation"
   | "updateSessionData"
   | "mergeIntoAccessTokenPayload"
+  | "cleanup"
+  | "rotateKeys"
   | "close"
 >;
 
@@ -107,10 +109,12 @@ function managementOf(manager: SessionManager): SessionManagement {
     revokeAllSessionsForUser: (userId) => manager.revokeAllSessionsForUser(userId),
     revokeOtherSessions: (handle) => manager.revokeOtherSessions(handle),
     getAllSessionHandlesForUser: (userId) => manager.getAllSessionHandlesForUser(userId),
-    listSessions: (userId) => manager.listSessions(userId),
+    listSessions: (userId, options) => manager.listSessions(userId, options),
     getSessionInformation: (handle) => manager.getSessionInformation(handle),
     updateSessionData: (handle, data) => manager.updateSessionData(handle, data),
     mergeIntoAccessTokenPayload: (handle, update) => manager.mergeIntoAccessTokenPayload(handle, update),
+    cleanup: (options) => manager.cleanup(options),
+    rotateKeys: () => manager.rotateKeys(),
     close: () => manager.close(),
   };
 }

@@ -79,6 +79,17 @@ export class MemoryStore implements SessionStore {
     if (!this.#keys.has(key.kid)) this.#keys.set(key.kid, { ...key });
   }
 
+  async deleteRetiredKeys(signsUntilBefore: number): Promise<number> {
+    let deleted = 0;
+    for (const [kid, key] of this.#keys) {
+      if (key.signsUntil < signsUntilBefore) {
+        this.#keys.delete(kid);
+        deleted++;
+      }
+    }
+    return deleted;
+  }
+
   async getOrCreateSecret(name: string, candidate: Buffer): Promise<Buffer> {
     if (!this.#secrets.has(name)) this.#secrets.set(name, Buffer.from(candidate));
     return Buffer.from(this.#secrets.get(name) as Buffer);

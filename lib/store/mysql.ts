@@ -210,6 +210,11 @@ export class MySqlStore implements SessionStore {
     );
   }
 
+  async deleteRetiredKeys(signsUntilBefore: number): Promise<number> {
+    const [result] = await this.#run<mysql.ResultSetHeader>(`DELETE FROM ${this.#keys} WHERE signs_until < ?`, [signsUntilBefore]);
+    return result.affectedRows;
+  }
+
   async getOrCreateSecret(name: string, candidate: Buffer): Promise<Buffer> {
     await this.#run(`INSERT IGNORE INTO ${this.#secrets} (name, value, created_at) VALUES (?, ?, ?)`, [
       name,

@@ -31,6 +31,8 @@ export interface SessionStore {
   listSigningKeys(): Promise<SigningKeyRecord[]>;
   /** Inserts a key unless one with the same `kid` exists (two instances may race). */
   insertSigningKey(key: SigningKeyRecord): Promise<void>;
+  /** Deletes keys whose signing window ended before `signsUntilBefore`; resolves to how many went. */
+  deleteRetiredKeys(signsUntilBefore: number): Promise<number>;
   /** Returns the named secret, storing `candidate` first if there is none yet. */
   getOrCreateSecret(name: string, candidate: Buffer): Promise<Buffer>;
   /** Releases connections the store opened itself. */
