@@ -226,34 +226,69 @@ export class MySqlStore implements SessionStore {
   }
 
   async close(): Promise<void> {
-    if (this.#ownsPool) await this.#pool.end();
+    // Ending a pool reports the failures of connections that were still being attempted
+    // (a database that went away); there is nothing left to do about them.
+    if (this.#ownsPool) await this.#pool.end().catch(() => {});
   }
 
   async #run<T extends RowDataPacket[] | mysql.ResultSetHeader = mysql.ResultSetHeader>(
     sql: string,
     params: unknown[] = [],
   ): Promise<[T, unknown]> {
-    return this.#pool.execute<T>({ sql, timeout: this.#timeout }, params as never) as Promise<[T, unknown]>;
+    return this.#withConnection(
+      async (conn) => (await conn.execute<T>({ sql, timeout: this.#timeout }, params as never)) as [T, unknown],
+    );
   }
 
   async #transaction<T>(work: (conn: PoolConnection) => Promise<T>): Promise<T> {
-    const conn = await this.#pool.getConnection();
-    try {
-      await conn.beginTransaction();
+    return this.#withConnection(async (conn) => {
+      // Transaction control goes through query() with a timeout like every statement:
+      // mysql2's beginTransaction() and commit() have none. On failure there is no
+      // ROLLBACK: the connection is destroyed, and the server rolls back for us.
+      await conn.query({ sql: "START TRANSACTION", timeout: this.#timeout });
       const result = await work(conn);
-      await conn.commit();
-      conn.release();
+      await conn.query({ sql: "COMMIT", timeout: this.#timeout });
       return result;
-    } catch (error) {
-      // A connection whose rollback fails (timed out, server gone) is in an unknown
-      // state: destroy it rather than hand it to the next request.
+    });
+  }
+
+  /**
+   * Runs `work` on a pooled connection under one deadline covering the wait for a
+   * connection and every statement: a database that accepts connections but never
+   * answers must cost a request `queryTimeoutMs`, not forever. A connection goes back to
+   * the pool only after success; after a failure or the deadline its state is unknown
+   * (half a protocol exchange, an open transaction), so it is destroyed.
+   */
+  async #withConnection<T>(work: (conn: PoolConnection) => Promise<T>): Promise<T> {
+    let conn: PoolConnection | undefined;
+    let expired = false;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        expired = true;
+        conn?.destroy();
+        reject(Object.assign(new Error(`no answer from MySQL within ${this.#timeout} ms`), { code: "LATCHKEY_TIMEOUT" }));
+      }, this.#timeout);
+    });
+    const attempt = (async () => {
+      const acquired = await this.#pool.getConnection();
+      // A connection that arrives after the deadline is healthy: give it back.
+      if (expired) return void acquired.release() as never;
+      conn = acquired;
       try {
-        await conn.rollback();
-        conn.release();
-      } catch {
-        conn.destroy();
+        const result = await work(acquired);
+        if (!expired) acquired.release();
+        return result;
+      } catch (error) {
+        if (!expired) acquired.destroy();
+        throw error;
       }
-      throw error;
+    })();
+    attempt.catch(() => {}); // after the deadline, its failure has no one left to tell
+    try {
+      return await Promise.race([attempt, deadline]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
