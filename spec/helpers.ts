@@ -118,6 +118,8 @@ export function createApp(options: SessionMiddlewareOptions = {}): TestApp {
       });
       res.json({ message: "User logged in!", handle: session.handle });
     } catch (error) {
+      // As a careful app would: a bad user id from the client is the client's mistake.
+      if (error instanceof TypeError) return void res.status(400).json({ message: error.message });
       next(error);
     }
   });

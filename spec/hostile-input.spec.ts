@@ -1,0 +1,91 @@
+import fc from "fast-check";
+import { accessCookie, createApp, describeEachStore, login, refreshCookie, request } from "./helpers";
+
+const ENDPOINTS: [method: "get" | "post", path: string][] = [
+  ["post", "/auth/session/refresh"],
+  ["post", "/auth/signout"],
+  ["get", "/auth/jwt/jwks.json"],
+  ["get", "/api/me"],
+  ["post", "/api/me"],
+  ["get", "/api/optional"],
+  ["get", "/api/strict"],
+  ["post", "/login"],
+];
+
+// Header values Node's HTTP client will send: printable latin-1 (no controls, no DEL).
+const headerChar = fc.oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ min: 0x80, max: 0xff })).map((c) => String.fromCharCode(c));
+const headerValue = fc.string({ unit: headerChar, maxLength: 600 });
+const tokenish = fc.oneof(
+  headerValue,
+  fc.constantFrom("", "a.b.c", "..", "x".repeat(5000), "j:{}", 'j:{"a":1}', "%ZZ", "eyJ.eyJ.", "00000000-0000-4000-8000-000000000000.AAAA"),
+);
+
+describeEachStore("hostile input", (stores) => {
+  it.each([
+    ["an 8 KB cookie header of junk", `junk=${"x".repeat(8 * 1024)}; sAccessToken=${"y".repeat(600)}`],
+    ["malformed cookie syntax", "sAccessToken; ==; ;;=;sAccessToken=="],
+    ["a percent-encoding that does not decode", "sAccessToken=%E0%A4%A"],
+    ["a j: JSON cookie", 'sAccessToken=j:{"sub":"admin"}'],
+    ["latin-1 bytes", "sAccessToken=\u00e9\u00ff\u00c0.\u00e9.\u00e9"],
+    ["duplicate access cookies", "sAccessToken=a.b.c; sAccessToken=d.e.f"],
+  ])("answers %s with a 401, not a 5xx", async (_label, cookie) => {
+    const { app } = createApp({ store: stores.create() });
+    await login(app);
+    const res = await request(app).get("/api/me").set("Cookie", cookie);
+    expect(res.status).toBe(401);
+    expect(["unauthorised", "try refresh token"]).toContain(res.body.message);
+  });
+
+  it("refuses oversized session data at createSession with a clear error and writes nothing", async () => {
+    const store = stores.create();
+    await store.init();
+    const { app } = createApp({ store });
+    const res = await request(app).post("/login").send({ userId: "big", data: { blob: "x".repeat(70_000) } }).expect(400);
+    expect(res.body.message).toMatch(/^latchkey: sessionData is \d+ bytes as JSON; the limit is 65536\.$/);
+    expect(await store.listForUser("big", Date.now())).toEqual([]);
+  });
+
+  it("never answers 5xx, never crashes and never leaves an unhandled rejection, whatever the client sends", async () => {
+    const { app } = createApp({ store: stores.create() });
+    const real = await login(app);
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown) => rejections.push(reason);
+    process.on("unhandledRejection", onRejection);
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(...ENDPOINTS),
+          fc.record({
+            cookie: fc.oneof(
+              headerValue,
+              tokenish.map((t) => accessCookie(t)),
+              tokenish.map((t) => refreshCookie(t)),
+              fc.constant(`${accessCookie(real.access)}; ${refreshCookie(real.refresh)}`),
+            ),
+            authorization: fc.option(fc.oneof(headerValue, tokenish.map((t) => `Bearer ${t}`)), { nil: undefined }),
+            mode: fc.option(fc.constantFrom("header", "cookie", "HEADER", "", "x"), { nil: undefined }),
+            origin: fc.option(fc.oneof(headerValue, fc.constantFrom("null", "https://evil.example")), { nil: undefined }),
+            body: fc.oneof(fc.json(), fc.constant('{"userId":'), fc.constant('{"userId":{"$gt":""}}')),
+          }),
+          async ([method, path], input) => {
+            let call = request(app)[method](path).set("Cookie", input.cookie);
+            if (input.authorization !== undefined) call = call.set("Authorization", input.authorization);
+            if (input.mode !== undefined) call = call.set("st-auth-mode", input.mode);
+            if (input.origin !== undefined) call = call.set("Origin", input.origin);
+            if (method === "post") call = call.set("Content-Type", "application/json").send(input.body);
+            const res = await call;
+            expect(res.status).toBeLessThan(500);
+          },
+        ),
+        { numRuns: 300 },
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(rejections).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onRejection);
+    }
+    // ...and the app still serves (the run may legitimately have signed the real session out).
+    const after = await login(app, "after");
+    await request(app).get("/api/me").set("Cookie", accessCookie(after.access)).expect(200);
+  });
+});
