@@ -1,0 +1,138 @@
+import { createHmac, createPrivateKey, createPublicKey, createSign, generateKeyPairSync, type KeyObject } from "node:crypto";
+import type { SessionStore } from "../lib";
+import { accessCookie, countingStore, createApp, describeEachStore, fakeClock, login, refreshCookie, request, type TestApp } from "./helpers";
+
+const b64 = (value: unknown) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
+
+interface Context {
+  token: string; // a real access token
+  refresh: string;
+  other: { refresh: string }; // another session's refresh token
+  kid: string;
+  key: KeyObject; // the real private key
+  publicPem: string;
+  now: number; // seconds
+  handle: string;
+}
+
+type Case = [label: string, forge: (c: Context) => string, message: "unauthorised" | "try refresh token"];
+
+const claims = (c: Context, extra: Record<string, unknown> = {}) => ({ sub: "user-1", sid: c.handle, iat: c.now, exp: c.now + 600, iss: "latchkey", ...extra });
+// Signs header and payload exactly as given (jsonwebtoken would rewrite the header).
+const signRaw = (header: Record<string, unknown>, payload: unknown, sign: (input: string) => string) => {
+  const input = `${b64(header)}.${b64(payload)}`;
+  return `${input}.${sign(input)}`;
+};
+const rsa = (key: KeyObject, algorithm = "RSA-SHA256") => (input: string) => createSign(algorithm).update(input).sign(key).toString("base64url");
+const signReal = (c: Context, payload: unknown, header: Record<string, unknown> = {}) =>
+  signRaw({ alg: "RS256", typ: "at+jwt", kid: c.kid, ...header }, payload, rsa(c.key));
+const attacker = generateKeyPairSync("rsa", { modulusLength: 2048 });
+
+const CASES: Case[] = [
+  ["alg none", (c) => `${b64({ alg: "none", typ: "at+jwt", kid: c.kid })}.${b64(claims(c))}.`, "unauthorised"],
+  ["alg None", (c) => `${b64({ alg: "None", typ: "at+jwt", kid: c.kid })}.${b64(claims(c))}.`, "unauthorised"],
+  ["alg NONE", (c) => `${b64({ alg: "NONE", typ: "at+jwt", kid: c.kid })}.${b64(claims(c))}.`, "unauthorised"],
+  ["alg nOnE", (c) => `${b64({ alg: "nOnE", typ: "at+jwt", kid: c.kid })}.${b64(claims(c))}.`, "unauthorised"],
+  ["HS256 signed with the RSA public key (algorithm confusion)", (c) => signRaw({ alg: "HS256", typ: "at+jwt", kid: c.kid }, claims(c), (i) => createHmac("sha256", c.publicPem).update(i).digest("base64url")), "unauthorised"],
+  ["RS384 with the real key (algorithm pinned per key)", (c) => signRaw({ alg: "RS384", typ: "at+jwt", kid: c.kid }, claims(c), rsa(c.key, "RSA-SHA384")), "unauthorised"],
+  ["a foreign RSA key under the real kid", (c) => signRaw({ alg: "RS256", typ: "at+jwt", kid: c.kid }, claims(c), rsa(attacker.privateKey)), "unauthorised"],
+  ["an embedded jwk header", (c) => signRaw({ alg: "RS256", typ: "at+jwt", jwk: attacker.publicKey.export({ format: "jwk" }) }, claims(c), rsa(attacker.privateKey)), "try refresh token"],
+  ["a kid holding a path", (c) => signRaw({ alg: "RS256", typ: "at+jwt", kid: "../../../../dev/null" }, claims(c), rsa(c.key)), "try refresh token"],
+  ["a kid holding SQL", (c) => signRaw({ alg: "RS256", typ: "at+jwt", kid: "x' UNION SELECT '1' -- " }, claims(c), rsa(c.key)), "try refresh token"],
+  ["a 10 KB kid", (c) => signRaw({ alg: "RS256", typ: "at+jwt", kid: "k".repeat(10_000) }, claims(c), rsa(c.key)), "unauthorised"],
+  ["a kid that is an object", (c) => signRaw({ alg: "RS256", typ: "at+jwt", kid: {} }, claims(c), rsa(c.key)), "try refresh token"],
+  ["an expired token", (c) => signReal(c, claims(c, { iat: c.now - 1000, exp: c.now - 1 })), "try refresh token"],
+  ["exp now", (c) => signReal(c, claims(c, { exp: c.now })), "try refresh token"],
+  ["no exp", (c) => signReal(c, { sub: "user-1", sid: c.handle, iat: c.now, iss: "latchkey" }), "unauthorised"],
+  ["exp as a string", (c) => signReal(c, claims(c, { exp: String(c.now + 600) })), "unauthorised"],
+  ["nbf in the future", (c) => signReal(c, claims(c, { nbf: c.now + 60 })), "unauthorised"],
+  ["iat an hour ahead", (c) => signReal(c, claims(c, { iat: c.now + 3600 })), "unauthorised"],
+  ["a wrong iss", (c) => signReal(c, claims(c, { iss: "https://evil.example" })), "unauthorised"],
+  ["no iss", (c) => signReal(c, { sub: "user-1", sid: c.handle, iat: c.now, exp: c.now + 600 }), "unauthorised"],
+  ["a crit header", (c) => signReal(c, claims(c), { crit: ["exp"] }), "unauthorised"],
+  ["typ JWT (another kind of token)", (c) => signReal(c, claims(c), { typ: "JWT" }), "unauthorised"],
+  ["a string payload", (c) => signRaw({ alg: "RS256", typ: "at+jwt", kid: c.kid }, "admin", rsa(c.key)), "unauthorised"],
+  ["an array payload", (c) => signRaw({ alg: "RS256", typ: "at+jwt", kid: c.kid }, [], rsa(c.key)), "unauthorised"],
+  ["a null payload", (c) => signRaw({ alg: "RS256", typ: "at+jwt", kid: c.kid }, null, rsa(c.key)), "unauthorised"],
+  ["a numeric sub", (c) => signReal(c, claims(c, { sub: 1 })), "unauthorised"],
+  ["no sid", (c) => signReal(c, { sub: "user-1", iat: c.now, exp: c.now + 600, iss: "latchkey" }), "unauthorised"],
+  ["a payload that is not JSON", (c) => {
+    const input = `${b64({ alg: "RS256", typ: "at+jwt", kid: c.kid })}.${Buffer.from("{").toString("base64url")}`;
+    return `${input}.${rsa(c.key)(input)}`;
+  }, "unauthorised"],
+  ["a header that is not JSON", (c) => `${Buffer.from("{").toString("base64url")}.${c.token.split(".")[1]}.${c.token.split(".")[2]}`, "unauthorised"],
+  ["a payload that is not UTF-8", (c) => `${c.token.split(".")[0]}.${Buffer.from([0xc3, 0x28]).toString("base64url")}.${c.token.split(".")[2]}`, "unauthorised"],
+  ["a tampered payload with the original signature", (c) => `${c.token.split(".")[0]}.${b64({ ...claims(c), sub: "admin" })}.${c.token.split(".")[2]}`, "unauthorised"],
+  ["a stripped signature", (c) => `${c.token.split(".").slice(0, 2).join(".")}.`, "unauthorised"],
+  ["a flipped signature character", (c) => c.token.slice(0, -2) + (c.token.at(-2) === "A" ? "B" : "A") + c.token.at(-1), "unauthorised"],
+  ["a truncated token", (c) => c.token.slice(0, c.token.length - 20), "unauthorised"],
+  ["two segments", (c) => c.token.split(".").slice(0, 2).join("."), "unauthorised"],
+  ["five segments (JWE compact)", (c) => `${c.token}.a.b`, "unauthorised"],
+  ["a doubly encoded token", (c) => Buffer.from(c.token).toString("base64url"), "unauthorised"],
+  ["base64 padding", (c) => `${c.token}==`, "unauthorised"],
+  ["a refresh token as the access token", (c) => c.refresh, "unauthorised"],
+  ["garbage", () => "garbage", "unauthorised"],
+];
+
+describeEachStore("forged and broken access tokens", (stores) => {
+  let fixture: TestApp;
+  let context: Context;
+  let counted: { store: SessionStore; calls: string[] };
+
+  beforeAll(async () => {
+    const clock = fakeClock(Date.now());
+    counted = countingStore(stores.create());
+    fixture = createApp({ store: counted.store, clock: clock.now });
+    const real = await login(fixture.app, "user-1");
+    const other = await login(fixture.app, "user-2");
+    const [key] = await counted.store.listSigningKeys();
+    const privateKey = createPrivateKey(key!.privateKey);
+    context = {
+      token: real.access,
+      refresh: real.refresh,
+      other: { refresh: other.refresh },
+      kid: key!.kid,
+      key: privateKey,
+      publicPem: createPublicKey(privateKey).export({ type: "spki", format: "pem" }).toString(),
+      now: Math.floor(clock.now() / 1000),
+      handle: real.handle,
+    };
+  });
+
+  it.each(CASES)("refuses %s with 401 and the exact body, without calling the handler or the store", async (_label, forge, message) => {
+    const calls = fixture.handlerCalls.count;
+    counted.calls.length = 0;
+    const res = await request(fixture.app).get("/api/me").set("Cookie", accessCookie(forge(context)));
+    expect([res.status, res.body]).toEqual([401, { message }]);
+    expect(fixture.handlerCalls.count).toBe(calls);
+    expect(counted.calls).toEqual([]);
+  });
+
+  it.each(CASES)("refuses %s in header mode as well", async (_label, forge, message) => {
+    const token = forge(context);
+    if (/\s/.test(token)) return; // not a header-mode token: `Bearer` takes no spaces
+    const res = await request(fixture.app).get("/api/me").set("Authorization", `Bearer ${token}`);
+    expect([res.status, res.body]).toEqual([401, { message }]);
+  });
+
+  it("still accepts the real token (the cases above fail for their forgery alone)", async () => {
+    await request(fixture.app).get("/api/me").set("Cookie", accessCookie(context.token)).expect(200);
+  });
+
+  it("never lets a forged token through an optional route as anyone", async () => {
+    for (const [, forge, message] of CASES) {
+      const res = await request(fixture.app).get("/api/optional").set("Cookie", accessCookie(forge(context)));
+      if (message === "try refresh token") expect(res.status).toBe(401);
+      else expect([res.status, res.body]).toEqual([200, { userId: null }]);
+    }
+  });
+
+  it("refuses an access token as a refresh token, and another session's refresh token", async () => {
+    const asRefresh = await request(fixture.app).post("/auth/session/refresh").set("Cookie", refreshCookie(context.token)).expect(401);
+    expect(asRefresh.body).toEqual({ message: "unauthorised" });
+    const spliced = `${context.handle}.${context.other.refresh.split(".")[1]}`;
+    const other = await request(fixture.app).post("/auth/session/refresh").set("Cookie", refreshCookie(spliced)).expect(401);
+    expect(other.body).toEqual({ message: "unauthorised" });
+    expect(fixture.events.theft).toEqual([]);
+  });
+});
