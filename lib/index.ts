@@ -15,6 +15,7 @@ export { MemoryStore } from "./store/memory";
 export { schemaSql, SCHEMA_VERSION } from "./store/schema";
 export type {
   Decision,
+  ExpiredSession,
   RevokedHandle,
   SessionRecord,
   SessionStore,

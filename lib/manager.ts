@@ -279,9 +279,13 @@ export class SessionManager {
     let sessions = 0;
     for (let batch = 0; batch < maxBatches; batch++) {
       const deleted = await this.#guard(() => this.store.deleteExpired(this.options.clock(), batchSize));
-      sessions += deleted;
-      if (deleted > 0) options.onProgress?.(sessions);
-      if (deleted < batchSize) break;
+      sessions += deleted.length;
+      for (const row of deleted) {
+        // Sessions that were revoked earlier already had their onRevoked.
+        if (row.revokedAt === null) fireHook(this.log, "onRevoked", this.options.onRevoked, { ...eventOf(row), reason: "expiry" });
+      }
+      if (deleted.length > 0) options.onProgress?.(sessions);
+      if (deleted.length < batchSize) break;
       // Yield between batches so requests sharing the pool and the table go first.
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
@@ -456,7 +460,7 @@ function isLive(row: SessionRecord, now: number): boolean {
   return row.expiresAt > now && row.absoluteExpiresAt > now;
 }
 
-function eventOf(row: SessionRecord): SessionEvent {
+function eventOf(row: Pick<SessionRecord, "handle" | "userId" | "ip" | "userAgent">): SessionEvent {
   return { handle: row.handle, userId: row.userId, ip: row.ip, userAgent: row.userAgent };
 }
 

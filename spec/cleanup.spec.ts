@@ -34,12 +34,16 @@ describeEachStore("cleanup of expired sessions and retired keys", (stores) => {
   it("deletes on demand in batches, and removes keys only after they can verify nothing", async () => {
     const clock = fakeClock();
     const store = stores.create();
-    const { app, sessions } = createApp({ store, clock: clock.now, keyRotationInterval: "1h", accessTokenTtl: "15m", cleanupInterval: false });
+    const { app, sessions, events } = createApp({ store, clock: clock.now, keyRotationInterval: "1h", accessTokenTtl: "15m", cleanupInterval: false });
     await login(app);
     for (let i = 0; i < 7; i++) await store.createSession(expiredRow(`00000000-0000-4000-8000-00000000000${i}`, clock.now()));
+    await sessions.revokeSession("00000000-0000-4000-8000-000000000000");
+    events.revoked.length = 0;
     const progress: number[] = [];
     expect(await sessions.cleanup({ batchSize: 3, onProgress: (n) => progress.push(n) })).toEqual({ sessions: 7, keys: 0 });
     expect(progress).toEqual([3, 6, 7]);
+    // onRevoked "expiry" for the six that simply ran out; the revoked one had its event.
+    expect(events.revoked.map((event) => [event.reason, event.userId])).toEqual(Array(6).fill(["expiry", "gone"]));
 
     // The first key stops signing within the hour and verifies for 30 minutes more.
     clock.advance(75 * 60_000);

@@ -1,4 +1,4 @@
-import type { Decision, RevokedHandle, SessionRecord, SessionStore, SigningKeyRecord } from "./store";
+import type { Decision, ExpiredSession, RevokedHandle, SessionRecord, SessionStore, SigningKeyRecord } from "./store";
 
 /**
  * The embedded store: everything in this process's memory, lost on restart and not
@@ -59,16 +59,13 @@ export class MemoryStore implements SessionStore {
     return revoked;
   }
 
-  async deleteExpired(now: number, limit: number): Promise<number> {
-    let deleted = 0;
-    for (const [handle, row] of this.#sessions) {
-      if (deleted >= limit) break;
-      if (row.expiresAt <= now || row.absoluteExpiresAt <= now) {
-        this.#sessions.delete(handle);
-        deleted++;
-      }
-    }
-    return deleted;
+  async deleteExpired(now: number, limit: number): Promise<ExpiredSession[]> {
+    const expired = [...this.#sessions.values()]
+      .filter((row) => row.expiresAt <= now || row.absoluteExpiresAt <= now)
+      .sort((a, b) => a.expiresAt - b.expiresAt)
+      .slice(0, limit);
+    for (const row of expired) this.#sessions.delete(row.handle);
+    return expired.map(({ handle, userId, revokedAt, ip, userAgent }) => ({ handle, userId, revokedAt, ip, userAgent }));
   }
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {

@@ -3,6 +3,7 @@ import type { Pool, PoolConnection, PoolOptions, RowDataPacket } from "mysql2/pr
 import { MIGRATIONS, schemaVersionTable } from "./schema";
 import type {
   Decision,
+  ExpiredSession,
   RevokedHandle,
   SessionRecord,
   SessionStore,
@@ -177,14 +178,32 @@ export class MySqlStore implements SessionStore {
     return rows.map((row) => ({ handle: String(row.session_handle), revokedAt: Number(row.revoked_at) }));
   }
 
-  async deleteExpired(now: number, limit: number): Promise<number> {
+  async deleteExpired(now: number, limit: number): Promise<ExpiredSession[]> {
     // LIMIT cannot take a placeholder in every server version; the integer is checked here.
     const batch = Math.max(1, Math.floor(limit));
-    const [result] = await this.#run<mysql.ResultSetHeader>(
-      `DELETE FROM ${this.#sessions} WHERE expires_at <= ? LIMIT ${batch}`,
-      [now],
-    );
-    return result.affectedRows;
+    return this.#transaction(async (conn) => {
+      const [rows] = await conn.execute<RowDataPacket[]>(
+        {
+          sql: `SELECT session_handle, user_id, revoked_at, ip, user_agent FROM ${this.#sessions}
+                WHERE expires_at <= ? ORDER BY expires_at LIMIT ${batch} FOR UPDATE`,
+          timeout: this.#timeout,
+        },
+        [now],
+      );
+      if (rows.length === 0) return [];
+      const handles = rows.map((row) => String(row.session_handle));
+      await conn.execute(
+        { sql: `DELETE FROM ${this.#sessions} WHERE session_handle IN (${handles.map(() => "?").join(", ")})`, timeout: this.#timeout },
+        handles,
+      );
+      return rows.map((row) => ({
+        handle: String(row.session_handle),
+        userId: String(row.user_id),
+        revokedAt: nullableNumber(row.revoked_at),
+        ip: row.ip === null ? null : String(row.ip),
+        userAgent: row.user_agent === null ? null : String(row.user_agent),
+      }));
+    });
   }
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {

@@ -25,8 +25,8 @@ export interface SessionStore {
   listForUser(userId: string, now: number): Promise<SessionRecord[]>;
   /** Handles revoked at or after `since`, for instances that must refuse their access tokens. */
   listRevokedSince(since: number): Promise<RevokedHandle[]>;
-  /** Deletes up to `limit` sessions that expired before `now`; resolves to how many went. */
-  deleteExpired(now: number, limit: number): Promise<number>;
+  /** Deletes up to `limit` sessions that expired by `now`, soonest-expired first; resolves to what went. */
+  deleteExpired(now: number, limit: number): Promise<ExpiredSession[]>;
   /** All stored signing keys. */
   listSigningKeys(): Promise<SigningKeyRecord[]>;
   /** Inserts a key unless one with the same `kid` exists (two instances may race). */
@@ -80,6 +80,9 @@ export interface Decision<T> {
   update?: SessionUpdate;
   result: T;
 }
+
+/** What `deleteExpired` reports of each session it deleted (for the `onRevoked` "expiry" hook). */
+export type ExpiredSession = Pick<SessionRecord, "handle" | "userId" | "revokedAt" | "ip" | "userAgent">;
 
 export interface RevokedHandle {
   handle: string;
