@@ -4,6 +4,7 @@ import { KeyRing } from "./keys";
 import { resolveLogger, type Logger } from "./logger";
 import type { ResolvedOptions } from "./options";
 import { RevocationList } from "./revocations";
+import { VerifiedTokenCache } from "./verified-cache";
 import type { Decision, SessionRecord, SessionStore, SessionUpdate } from "./store/store";
 import { signAccessToken, verifyAccessToken, type AccessClaims, type TokenSettings } from "./tokens/access";
 import { handleOf, hashRefreshToken, newRefreshToken, newSessionHandle, sameHash, successorOf } from "./tokens/refresh";
@@ -59,6 +60,7 @@ export class SessionManager {
   readonly revocations: RevocationList;
   readonly log: Logger;
   readonly #tokenSettings: TokenSettings;
+  readonly #verified: VerifiedTokenCache;
   #ready: Promise<void> | undefined;
   #timers: NodeJS.Timeout[] = [];
 
@@ -74,6 +76,7 @@ export class SessionManager {
     });
     this.revocations = new RevocationList(options.accessTokenTtlMs, options.clock);
     this.#tokenSettings = { issuer: options.issuer, audience: options.audience };
+    this.#verified = new VerifiedTokenCache(options.verifyCacheSize);
   }
 
   /**
@@ -159,7 +162,12 @@ export class SessionManager {
 
   /** Verifies an access token with no I/O (keys must be loaded: see {@link ready}). */
   verify(accessToken: string): AccessClaims {
-    const claims = verifyAccessToken(accessToken, this.keys, this.#tokenSettings, this.options.clock());
+    const now = this.options.clock();
+    let claims = this.#verified.get(accessToken, now);
+    if (claims === undefined) {
+      claims = verifyAccessToken(accessToken, this.keys, this.#tokenSettings, now);
+      this.#verified.set(accessToken, claims);
+    }
     if (this.revocations.has(claims.sid)) throw new SessionError("UNAUTHORISED", "session revoked");
     return claims;
   }

@@ -79,6 +79,13 @@ export interface SessionMiddlewareOptions extends SessionHooks {
    * @default "1h"
    */
   cleanupInterval?: Duration | false;
+  /**
+   * How many verified access tokens each instance remembers, so a token presented again
+   * costs a map lookup instead of a signature check (expiry and revocation are still
+   * checked on every request); 0 turns it off. Each entry is one token string and its claims.
+   * @default 5000
+   */
+  verifyCacheSize?: number;
   /** Where warnings and store faults are reported; `false` silences them. @default console */
   logger?: Logger | false;
   /** Milliseconds since the epoch; replace it to freeze time in tests. @default Date.now */
@@ -103,6 +110,7 @@ export interface ResolvedOptions extends SessionHooks {
   antiCsrf: "origin" | "custom-header" | "none";
   trustedOrigins: ReadonlySet<string>;
   cleanupIntervalMs: number | false;
+  verifyCacheSize: number;
   logger: Logger | false | undefined;
   clock: () => number;
 }
@@ -134,6 +142,7 @@ const KNOWN_OPTIONS = [
   "antiCsrf",
   "trustedOrigins",
   "cleanupInterval",
+  "verifyCacheSize",
   "logger",
   "clock",
   "onSessionCreated",
@@ -173,6 +182,7 @@ export function resolveOptions(input: SessionMiddlewareOptions | undefined): Res
     antiCsrf: oneOf("antiCsrf", input.antiCsrf ?? "origin", ["origin", "custom-header", "none"] as const),
     trustedOrigins: origins(input.trustedOrigins ?? []),
     cleanupIntervalMs: input.cleanupInterval === false ? false : duration("cleanupInterval", input.cleanupInterval ?? "1h"),
+    verifyCacheSize: count("verifyCacheSize", input.verifyCacheSize ?? 5000),
     logger: logger(input.logger),
     clock: fn("clock", input.clock) ?? Date.now,
     onSessionCreated: fn("onSessionCreated", input.onSessionCreated),
@@ -224,6 +234,13 @@ function duration(name: string, value: unknown): number {
     );
   }
   return ms;
+}
+
+function count(name: string, value: unknown): number {
+  if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 1_000_000) {
+    throw new TypeError(`latchkey: option ${name} must be a whole number from 0 to 1000000 (got ${describe(value)}).`);
+  }
+  return value as number;
 }
 
 function basePath(value: unknown): string {

@@ -14,7 +14,10 @@ export class Session {
   readonly userId: string;
   /** The session's stable id (the `sid` claim); not a secret. */
   readonly handle: string;
-  /** The custom claims of the access token, without latchkey's own (`sub`, `sid`, `exp`, ...). */
+  /**
+   * The custom claims of the access token, without latchkey's own (`sub`, `sid`, `exp`, ...).
+   * Read-only (frozen): change it with {@link mergeIntoAccessTokenPayload}.
+   */
   accessTokenPayload: AccessTokenPayload & Record<string, unknown>;
   /** When the access token expires, in milliseconds since the epoch. */
   readonly expiresAt: number;
@@ -71,8 +74,9 @@ export class Session {
   }
 }
 
+// Read-only, like the token it comes from: change it with mergeIntoAccessTokenPayload.
 function customClaims(claims: AccessClaims): Record<string, unknown> {
   const payload: Record<string, unknown> = {};
   for (const key in claims) if (!RESERVED_CLAIMS.has(key)) payload[key] = claims[key];
-  return payload;
+  return Object.freeze(payload);
 }
