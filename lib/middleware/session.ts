@@ -63,7 +63,8 @@ export function sessionMiddleware(options?: SessionMiddlewareOptions): SessionMi
   }
   const manager = createManager(options);
   const runtime: Runtime = { manager, transfer: new TokenTransfer(manager.options) };
-  const routes = endpoints(manager.options.apiBasePath);
+  const basePath = manager.options.apiBasePath;
+  const routes = endpoints(basePath);
   const parseCookies = cookieParser();
 
   const middleware = function latchkeySession(req: Request, res: Response, next: NextFunction): void {
@@ -71,7 +72,7 @@ export function sessionMiddleware(options?: SessionMiddlewareOptions): SessionMi
     res.createSession = (userId, input) => createSession(runtime, req, res, userId, input);
     // Use the app's cookie-parser result when it has one; parse ourselves otherwise.
     if (req.cookies === undefined) parseCookies(req, res, noop);
-    if (req.method === "POST" || req.method === "GET") {
+    if ((req.method === "POST" || req.method === "GET") && (req.originalUrl ?? req.url).startsWith(basePath)) {
       const endpoint = routes.get(`${req.method} ${pathOf(req)}`);
       if (endpoint) {
         endpoint(runtime, req, res, next).catch(next);
