@@ -19,8 +19,11 @@ export function checkUserId(userId: unknown): string {
   return userId;
 }
 
+const HANDLE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A session handle as latchkey makes them (a UUID), or `undefined`: anything else names no session. */
 export function checkHandle(handle: unknown): string | undefined {
-  return typeof handle === "string" && handle.length > 0 && handle.length <= 64 ? handle : undefined;
+  return typeof handle === "string" && HANDLE.test(handle) ? handle : undefined;
 }
 
 export function checkPayload(payload: unknown): Record<string, unknown> {

@@ -47,6 +47,16 @@ export class StoreFactory {
     return store;
   }
 
+  /** Two stores on one schema, as two app instances on one database have (one store for memory). */
+  pair(): [SessionStore, SessionStore] {
+    if (this.kind === "memory") {
+      const store = this.create();
+      return [store, store];
+    }
+    const prefix = this.newPrefix();
+    return [this.create(prefix), this.create(prefix)];
+  }
+
   newPrefix(): string {
     const prefix = uniquePrefix();
     this.#prefixes.push(prefix);

@@ -63,10 +63,9 @@ describeEachStore("races", (stores) => {
   });
 
   it("two instances refreshing the same session stay consistent", async () => {
-    const prefix = stores.newPrefix();
-    const shared = stores.kind === "memory" ? stores.create() : undefined;
-    const a = createApp({ store: shared ?? stores.create(prefix) });
-    const b = createApp({ store: shared ?? stores.create(prefix) });
+    const [storeA, storeB] = stores.pair();
+    const a = createApp({ store: storeA });
+    const b = createApp({ store: storeB });
     const { refresh } = await login(a.app);
     const responses = await Promise.all(
       Array.from({ length: 20 }, (_, i) => request((i % 2 ? a : b).app).post(REFRESH).set("Cookie", refreshCookie(refresh))),

@@ -153,10 +153,9 @@ describeEachStore("POST /auth/session/refresh", (stores) => {
   });
 
   it("lets two instances on one store refresh and verify each other's sessions", async () => {
-    const prefix = stores.newPrefix();
-    const shared = stores.kind === "memory" ? stores.create() : undefined;
-    const a = createApp({ store: shared ?? stores.create(prefix) });
-    const b = createApp({ store: shared ?? stores.create(prefix) });
+    const [storeA, storeB] = stores.pair();
+    const a = createApp({ store: storeA });
+    const b = createApp({ store: storeB });
     const { refresh } = await login(a.app);
     const rotated = tokensOf(await request(b.app).post(REFRESH).set("Cookie", refreshCookie(refresh)).expect(200));
     await request(a.app).get("/api/me").set("Cookie", accessCookie(rotated.access)).expect(200);

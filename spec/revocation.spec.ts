@@ -4,9 +4,8 @@ const POLL_LAG_MS = 2000;
 
 describeEachStore("revocation reaches access tokens", (stores) => {
   function twoInstances() {
-    const prefix = stores.newPrefix();
-    const shared = stores.kind === "memory" ? stores.create() : undefined;
-    return [createApp({ store: shared ?? stores.create(prefix) }), createApp({ store: shared ?? stores.create(prefix) })] as const;
+    const [storeA, storeB] = stores.pair();
+    return [createApp({ store: storeA }), createApp({ store: storeB })] as const;
   }
 
 

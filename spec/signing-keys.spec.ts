@@ -32,10 +32,9 @@ describeEachStore("signing keys and JWKS", (stores) => {
   });
 
   it("creates one key, not two, when two instances start at the same moment", async () => {
-    const prefix = stores.newPrefix();
-    const shared = stores.kind === "memory" ? stores.create() : undefined;
-    const a = createApp({ store: shared ?? stores.create(prefix) });
-    const b = createApp({ store: shared ?? stores.create(prefix) });
+    const [storeA, storeB] = stores.pair();
+    const a = createApp({ store: storeA });
+    const b = createApp({ store: storeB });
     const [first, second] = await Promise.all([login(a.app), login(b.app)]);
     expect(decodeJwtPart(first.access, 0).kid).toBe(decodeJwtPart(second.access, 0).kid);
     const { body } = await request(a.app).get(JWKS).expect(200);

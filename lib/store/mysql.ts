@@ -198,7 +198,7 @@ export class MySqlStore implements SessionStore {
       );
       return rows.map((row) => ({
         handle: String(row.session_handle),
-        userId: String(row.user_id),
+        userId: text(row.user_id),
         revokedAt: nullableNumber(row.revoked_at),
         ip: row.ip === null ? null : String(row.ip),
         userAgent: row.user_agent === null ? null : String(row.user_agent),
@@ -393,7 +393,7 @@ function toColumn(field: keyof SessionRecord, value: unknown): unknown {
 function toRecord(row: RowDataPacket): SessionRecord {
   return {
     handle: String(row.session_handle),
-    userId: String(row.user_id),
+    userId: text(row.user_id),
     refreshTokenHash: Buffer.from(row.refresh_token_hash as Buffer),
     prevRefreshTokenHash: row.prev_refresh_token_hash ? Buffer.from(row.prev_refresh_token_hash as Buffer) : null,
     rotatedAt: nullableNumber(row.rotated_at),
@@ -408,6 +408,11 @@ function toRecord(row: RowDataPacket): SessionRecord {
     ip: row.ip === null ? null : String(row.ip),
     userAgent: row.user_agent === null ? null : String(row.user_agent),
   };
+}
+
+// VARBINARY columns arrive as Buffers of UTF-8.
+function text(value: unknown): string {
+  return Buffer.isBuffer(value) ? value.toString("utf8") : String(value);
 }
 
 function nullableNumber(value: unknown): number | null {

@@ -1,8 +1,9 @@
 /**
  * The MySQL schema as numbered migrations. Each statement is idempotent, so two
  * instances migrating at once, or a migration interrupted half way, are harmless.
- * Times are BIGINT milliseconds (no time-zone surprises); text is utf8mb4_bin so that
- * user ids compare byte-exact ("Alice" is not "alice", emoji survive).
+ * Times are BIGINT milliseconds (no time-zone surprises). User ids are VARBINARY (255
+ * characters of UTF-8) so they compare byte-exact: "Alice" is not "alice", and, unlike
+ * any PAD SPACE collation, "bob " is not "bob".
  */
 export interface Migration {
   version: number;
@@ -17,7 +18,7 @@ export const MIGRATIONS: readonly Migration[] = [
     statements: (p) => [
       `CREATE TABLE IF NOT EXISTS \`${p}sessions\` (
   session_handle VARCHAR(64) NOT NULL,
-  user_id VARCHAR(255) NOT NULL,
+  user_id VARBINARY(1020) NOT NULL,
   refresh_token_hash BINARY(32) NOT NULL,
   prev_refresh_token_hash BINARY(32) NULL,
   rotated_at BIGINT NULL,
