@@ -1,3 +1,4 @@
+import cookieParser from "cookie-parser";
 import type { CookieOptions, Request, Response } from "express";
 import type { ResolvedOptions } from "./options";
 import type { AccessClaims } from "./tokens/access";
@@ -196,11 +197,18 @@ function bearerToken(req: Request): string | undefined {
   return BEARER.exec(header)?.[1];
 }
 
+const parseCookies = cookieParser();
+
+// The app's cookie-parser result when it mounted one; otherwise parsed here, lazily, so
+// requests that never look at a session (static files, public routes) pay nothing.
 // cookie-parser turns values starting with "j:" into objects; only a string is a token.
 function cookieValue(req: Request, name: string): string | undefined {
+  if (req.cookies === undefined) parseCookies(req, undefined as never, noop);
   const value: unknown = (req.cookies as Record<string, unknown> | undefined)?.[name];
   return typeof value === "string" && value.length > 0 ? value : undefined;
 }
+
+function noop(): void {}
 
 function countCookies(req: Request, name: string): number {
   const header = req.headers.cookie;

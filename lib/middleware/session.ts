@@ -1,4 +1,3 @@
-import cookieParser from "cookie-parser";
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { TokenTransfer } from "../cookies";
 import { SessionManager } from "../manager";
@@ -65,13 +64,10 @@ export function sessionMiddleware(options?: SessionMiddlewareOptions): SessionMi
   const runtime: Runtime = { manager, transfer: new TokenTransfer(manager.options) };
   const basePath = manager.options.apiBasePath;
   const routes = endpoints(basePath);
-  const parseCookies = cookieParser();
 
   const middleware = function latchkeySession(req: Request, res: Response, next: NextFunction): void {
     attachRuntime(req, runtime);
     res.createSession = (userId, input) => createSession(runtime, req, res, userId, input);
-    // Use the app's cookie-parser result when it has one; parse ourselves otherwise.
-    if (req.cookies === undefined) parseCookies(req, res, noop);
     if ((req.method === "POST" || req.method === "GET") && (req.originalUrl ?? req.url).startsWith(basePath)) {
       const endpoint = routes.get(`${req.method} ${pathOf(req)}`);
       if (endpoint) {
@@ -146,5 +142,3 @@ function pathOf(req: Request): string {
   const query = url.indexOf("?");
   return query === -1 ? url : url.slice(0, query);
 }
-
-function noop(): void {}

@@ -1,37 +1,41 @@
-// Calls a protected route; on 401 it refreshes once (what the SuperTokens SDK does for you).
-async function api(path, init) {
-  let res = await fetch(path, init);
-  if (res.status === 401) {
-    const refreshed = await fetch("/auth/session/refresh", { method: "POST" });
-    if (refreshed.ok) res = await fetch(path, init);
+// Shared by every page: the SuperTokens SDK (automatic refresh on 401, multi-tab locking,
+// sign-out) and a few helpers. Pages call `api()` like fetch; the SDK intercepts it.
+supertokens.init({
+  appInfo: { appName: "latchkey sample", apiDomain: window.location.origin, apiBasePath: "/auth" },
+  recipeList: [
+    supertokensSession.init({
+      onHandleEvent: (event) => {
+        if (event.action === "REFRESH_SESSION") {
+          const count = Number(sessionStorage.getItem("refreshes") ?? 0) + 1;
+          sessionStorage.setItem("refreshes", String(count));
+          document.dispatchEvent(new CustomEvent("session-refreshed", { detail: count }));
+        }
+      },
+    }),
+  ],
+});
+
+async function api(path, init = {}) {
+  const res = await fetch(path, { ...init, headers: { "content-type": "application/json", ...(init.headers ?? {}) } });
+  const body = res.headers.get("content-type")?.includes("json") ? await res.json() : null;
+  return { ok: res.ok, status: res.status, body };
+}
+
+async function requireSession() {
+  if (!(await supertokensSession.doesSessionExist())) {
+    window.location.replace("/");
+    return false;
   }
-  return res;
+  return true;
 }
 
-async function showMe() {
-  const res = await api("/api/me");
-  const signedIn = res.ok;
-  document.getElementById("login").hidden = signedIn;
-  document.getElementById("dashboard").hidden = !signedIn;
-  if (signedIn) document.getElementById("me").textContent = JSON.stringify(await res.json(), null, 2);
+async function signOut() {
+  await supertokensSession.signOut();
+  window.location.replace("/");
 }
 
-document.getElementById("login").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const form = new FormData(event.target);
-  const res = await fetch("/login", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ name: form.get("name"), password: form.get("password") }),
-  });
-  document.getElementById("error").textContent = res.ok ? "" : (await res.json()).message;
-  if (res.ok) await showMe();
-});
+function when(ms) {
+  return new Date(ms).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
 
-document.getElementById("reload").addEventListener("click", showMe);
-document.getElementById("signout").addEventListener("click", async () => {
-  await api("/auth/signout", { method: "POST" });
-  await showMe();
-});
-
-showMe();
+document.querySelector("[data-sign-out]")?.addEventListener("click", signOut);
