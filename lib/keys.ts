@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, generateKeyPair, randomBytes } from "node:crypto";
+import { createHmac, createPrivateKey, createPublicKey, generateKeyPair, randomBytes } from "node:crypto";
 import type { JsonWebKey, KeyObject } from "node:crypto";
 import { promisify } from "node:util";
 import type { SessionStore, SigningKeyRecord } from "./store/store";
@@ -121,7 +121,7 @@ export class KeyRing {
     const now = clock();
     const signsFrom = now + this.reloadIntervalMs;
     const record = await this.#generate(Math.floor(signsFrom / rotationMs), now);
-    record.kid = `${algorithm.toLowerCase()}-r${now.toString(36)}`;
+    record.kid = `${algorithm.toLowerCase()}-r${now.toString(36)}-${randomBytes(6).toString("base64url")}`;
     record.signsFrom = signsFrom;
     await this.#store.insertSigningKey(record);
     await this.load();
@@ -162,6 +162,8 @@ export class KeyRing {
     const { rotationMs, clock } = this.#options;
     const now = clock();
     const slot = Math.floor(now / rotationMs);
+    // The secret comes first: slot key ids are derived from it (see #kidFor).
+    this.#secret ??= await this.#store.getOrCreateSecret(SUCCESSOR_SECRET, randomBytes(32));
     const stored = await this.#store.listSigningKeys();
     const have = new Set(stored.map((key) => key.kid));
     const due = [slot];
@@ -172,7 +174,6 @@ export class KeyRing {
       await this.#store.insertSigningKey(await this.#generate(dueSlot, now));
       created = true;
     }
-    this.#secret ??= await this.#store.getOrCreateSecret(SUCCESSOR_SECRET, randomBytes(32));
     // Re-read after inserting: a racing instance's key may have won the slot.
     const records = created ? await this.#store.listSigningKeys() : stored;
     for (const record of records) {
@@ -183,8 +184,13 @@ export class KeyRing {
     this.#loadedAt = now;
   }
 
+  // The same on every instance of one deployment (so racing inserts collide and one
+  // wins), and different between deployments (the tag is keyed by this database's own
+  // secret), so a verifier trusting several issuers' JWKS never sees one kid twice.
   #kidFor(slot: number): string {
-    return `${this.#options.algorithm.toLowerCase()}-${(slot * this.#options.rotationMs).toString(36)}`;
+    const { algorithm, rotationMs } = this.#options;
+    const tag = createHmac("sha256", this.successorSecret).update(`kid:${algorithm}:${slot}`).digest("base64url").slice(0, 8);
+    return `${algorithm.toLowerCase()}-${(slot * rotationMs).toString(36)}-${tag}`;
   }
 
   async #generate(slot: number, now: number): Promise<SigningKeyRecord> {

@@ -42,6 +42,16 @@ describeEachStore("signing keys and JWKS", (stores) => {
     await request(b.app).get("/api/me").set("Cookie", accessCookie(first.access)).expect(200);
   });
 
+  it("gives two separate deployments different key ids for the same slot", async () => {
+    const clock = fakeClock();
+    const one = createApp({ store: stores.create(), clock: clock.now });
+    const two = createApp({ store: stores.create(), clock: clock.now });
+    const [a, b] = [await login(one.app), await login(two.app)];
+    expect(decodeJwtPart(a.access, 0).kid).not.toBe(decodeJwtPart(b.access, 0).kid);
+    const refused = await request(two.app).get("/api/me").set("Cookie", accessCookie(a.access)).expect(401);
+    expect(refused.body).toEqual({ message: "try refresh token" });
+  });
+
   it("rotates on schedule: publishes the next key before it signs, and keeps the old one verifiable", async () => {
     const clock = fakeClock(Date.UTC(2026, 10, 28, 0, 10));
     const store = stores.create();
