@@ -134,11 +134,13 @@ export class TokenTransfer {
     }
     res.setHeader(FRONT_TOKEN_HEADER, "remove");
     exposeHeaders(res, [FRONT_TOKEN_HEADER]);
+    noStore(res);
   }
 
   setFrontToken(res: Response, claims: AccessClaims): void {
     res.setHeader(FRONT_TOKEN_HEADER, frontToken(claims));
     exposeHeaders(res, [FRONT_TOKEN_HEADER]);
+    noStore(res);
   }
 
   #attributes(req: Request, path: string): CookieOptions {
@@ -189,6 +191,11 @@ export function exposeHeaders(res: Response, names: string[]): void {
     .filter(Boolean);
   const missing = names.filter((name) => !listed.some((item) => item.toLowerCase() === name));
   if (missing.length > 0) res.setHeader("Access-Control-Expose-Headers", [...listed, ...missing].join(", "));
+}
+
+// A response that carries or clears tokens must never be served from a cache (ASVS 8.2.1).
+function noStore(res: Response): void {
+  res.setHeader("Cache-Control", "no-store");
 }
 
 function bearerToken(req: Request): string | undefined {

@@ -6,7 +6,7 @@ import type { ResolvedOptions } from "./options";
 import { RevocationList } from "./revocations";
 import { VerifiedTokenCache } from "./verified-cache";
 import type { Decision, SessionRecord, SessionStore, SessionUpdate } from "./store/store";
-import { signAccessToken, verifyAccessToken, type AccessClaims, type TokenSettings } from "./tokens/access";
+import { MAX_ACCESS_TOKEN_LENGTH, signAccessToken, verifyAccessToken, type AccessClaims, type TokenSettings } from "./tokens/access";
 import { handleOf, hashRefreshToken, newRefreshToken, newSessionHandle, sameHash, successorOf } from "./tokens/refresh";
 import { checkHandle, checkPayload, checkSessionData, checkUserId } from "./validate";
 
@@ -121,6 +121,9 @@ export class SessionManager {
     const refreshToken = newRefreshToken(record.handle);
     record.refreshTokenHash = hashRefreshToken(refreshToken);
     await this.#freshKeys();
+    // Signed before the insert: a token that cannot be issued (too large for a cookie)
+    // fails the call without leaving a row behind.
+    const signed = this.#signFor(record);
     try {
       await this.store.createSession(record);
     } catch (error) {
@@ -128,7 +131,7 @@ export class SessionManager {
       throw storeUnavailable(error);
     }
     fireHook(this.log, "onSessionCreated", this.options.onSessionCreated, eventOf(record));
-    return { record, refreshToken, ...this.#signFor(record) };
+    return { record, refreshToken, ...signed };
   }
 
   /**
@@ -189,7 +192,7 @@ export class SessionManager {
 
   /** Signs an access token for a session; `exp` (seconds) keeps an existing token's expiry. */
   signFor(
-    session: Pick<SessionRecord, "userId" | "handle" | "accessTokenPayload">,
+    session: Pick<SessionRecord, "userId" | "handle" | "accessTokenPayload" | "absoluteExpiresAt">,
     exp?: number,
   ): { accessToken: string; claims: AccessClaims } {
     return this.#signFor(session, exp);
@@ -263,7 +266,12 @@ export class SessionManager {
   /** As {@link mergeIntoAccessTokenPayload}, resolving to the updated session (or `null`). */
   async updateAccessTokenPayload(handle: unknown, update: unknown): Promise<SessionRecord | null> {
     const changes = checkPayload(update);
-    return this.#updateLive(handle, (row) => ({ accessTokenPayload: mergePayload(row.accessTokenPayload, changes) }));
+    return this.#updateLive(handle, (row) => {
+      const accessTokenPayload = mergePayload(row.accessTokenPayload, changes);
+      // Every refresh signs this payload: refuse one that could not be issued, before it is stored.
+      this.#signFor({ ...row, accessTokenPayload });
+      return { accessTokenPayload };
+    });
   }
 
   /** Revokes every other live session of the user who owns `currentHandle`. */
@@ -372,11 +380,12 @@ export class SessionManager {
   }
 
   #signFor(
-    record: Pick<SessionRecord, "userId" | "handle" | "accessTokenPayload">,
+    record: Pick<SessionRecord, "userId" | "handle" | "accessTokenPayload" | "absoluteExpiresAt">,
     keepExp?: number,
   ): { accessToken: string; claims: AccessClaims } {
     const iat = Math.floor(this.options.clock() / 1000);
-    const exp = keepExp ?? iat + Math.ceil(this.options.accessTokenTtlMs / 1000);
+    // No access token outlives the session's absolute lifetime.
+    const exp = keepExp ?? Math.min(iat + Math.ceil(this.options.accessTokenTtlMs / 1000), Math.floor(record.absoluteExpiresAt / 1000));
     const accessToken = signAccessToken(this.keys.signingKey(), this.#tokenSettings, {
       userId: record.userId,
       handle: record.handle,
@@ -384,6 +393,12 @@ export class SessionManager {
       iat,
       exp,
     });
+    if (accessToken.length > MAX_ACCESS_TOKEN_LENGTH) {
+      throw new TypeError(
+        `latchkey: the access token would be ${accessToken.length} characters; browsers drop cookies past about 4 KB, ` +
+          `so the limit is ${MAX_ACCESS_TOKEN_LENGTH}. Shorten the accessTokenPayload (or the user id).`,
+      );
+    }
     const claims: AccessClaims = { ...record.accessTokenPayload, sub: record.userId, sid: record.handle, iat, exp, iss: this.options.issuer };
     if (this.options.audience !== undefined) claims.aud = this.options.audience;
     return { accessToken, claims };
@@ -427,7 +442,14 @@ export class SessionManager {
     let since = this.options.clock() - this.options.accessTokenTtlMs;
     this.#every(REVOCATION_POLL_MS, "poll revoked sessions", async () => {
       const started = this.options.clock();
-      for (const { handle, revokedAt } of await this.store.listRevokedSince(since)) this.revocations.add(handle, revokedAt);
+      // Page through a burst of revocations: a store answers a bounded page per call.
+      for (let from = since; ; ) {
+        const page = await this.store.listRevokedSince(from);
+        for (const { handle, revokedAt } of page) this.revocations.add(handle, revokedAt);
+        const last = page.at(-1)?.revokedAt;
+        if (page.length < REVOKED_PAGE_SIZE || last === undefined || last <= from) break;
+        from = last;
+      }
       // Overlap the windows: instances' clocks differ a little, and a revocation
       // committed while the query ran must not fall between two polls.
       since = started - REVOCATION_POLL_MS - 5000;
@@ -460,6 +482,9 @@ export interface CleanupResult {
   /** Retired signing keys deleted. */
   keys: number;
 }
+
+/** The most revoked handles a store returns per listRevokedSince call (MySqlStore's page). */
+export const REVOKED_PAGE_SIZE = 10_000;
 
 /** How often each instance asks for recently revoked sessions: the revocation lag bound. */
 export const REVOCATION_POLL_MS = 2000;

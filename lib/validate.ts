@@ -29,6 +29,11 @@ export function checkHandle(handle: unknown): string | undefined {
 export function checkPayload(payload: unknown): Record<string, unknown> {
   const object = plainObject("accessTokenPayload", payload ?? {}, MAX_PAYLOAD_BYTES);
   for (const claim of Object.keys(object)) {
+    // Names Object.prototype already has (toString, constructor, __proto__, ...) break
+    // jsonwebtoken's claim validation, and no reader of a token expects them.
+    if (claim in Object.prototype) {
+      throw new TypeError(`latchkey: accessTokenPayload may not use the key "${claim}": it is a built-in property name.`);
+    }
     if (RESERVED_CLAIMS.has(claim)) {
       throw new TypeError(
         `latchkey: accessTokenPayload may not set the reserved claim "${claim}"; latchkey writes ${[...RESERVED_CLAIMS].join(", ")} itself.`,

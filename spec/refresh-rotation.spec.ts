@@ -172,4 +172,20 @@ describeEachStore("POST /auth/session/refresh", (stores) => {
       .set("fdi-version", "99.0")
       .expect(200);
   });
+
+  it("never issues an access token that outlives the absolute lifetime", async () => {
+    const clock = fakeClock();
+    const store = stores.create();
+    const { app } = createApp({ store, clock: clock.now, accessTokenTtl: "15m", refreshTokenTtl: "30m", absoluteTtl: "1h", keyRotationInterval: "1h" });
+    const start = clock.now();
+    let { refresh } = await login(app);
+    clock.advance(25 * 60_000);
+    refresh = tokensOf(await request(app).post(REFRESH).set("Cookie", refreshCookie(refresh)).expect(200)).refresh;
+    clock.advance(25 * 60_000);
+    const res = await request(app).post(REFRESH).set("Cookie", refreshCookie(refresh)).expect(200);
+    expect(decodeFrontToken(res.headers["front-token"] as string).ate).toBe(start + 60 * 60_000);
+    clock.advance(10 * 60_000 + 1000);
+    const late = await request(app).get("/api/me").set("Cookie", accessCookie(tokensOf(res).access)).expect(401);
+    expect(late.body).toEqual({ message: "try refresh token" });
+  });
 });

@@ -48,4 +48,38 @@ describeEachStore("revocation reaches access tokens", (stores) => {
     expect(events.revoked.map((event) => event.reason)).toEqual(["revoke-all", "revoke-all"]);
     expect(await sessions.revokeAllSessionsForUser("user-1")).toEqual([]);
   });
+
+  it("pages through a burst of more than 10,000 revocations", async () => {
+    const [storeA, storeB] = stores.pair();
+    const a = createApp({ store: storeA });
+    const b = createApp({ store: storeB });
+    const { access, handle } = await login(a.app, "user-1");
+    await request(b.app).get("/api/me").set("Cookie", accessCookie(access)).expect(200);
+    const at = Date.now() - 1000;
+    for (let i = 0; i < 10_050; i += 1000) {
+      await Promise.all(
+        Array.from({ length: Math.min(1000, 10_050 - i) }, (_, j) =>
+          storeA.createSession({
+            handle: `00000000-0000-4000-8000-${String(i + j).padStart(12, "0")}`,
+            userId: "burst",
+            refreshTokenHash: Buffer.alloc(32, 2),
+            prevRefreshTokenHash: null,
+            rotatedAt: null,
+            accessTokenPayload: {},
+            sessionData: {},
+            createdAt: at - 1000,
+            lastRefreshedAt: at - 1000,
+            expiresAt: at + 3_600_000,
+            absoluteExpiresAt: at + 3_600_000,
+            revokedAt: at + (i + j) / 100,
+            ip: null,
+            userAgent: null,
+          }),
+        ),
+      );
+    }
+    await a.sessions.revokeSession(handle);
+    await new Promise((resolve) => setTimeout(resolve, POLL_LAG_MS + 1500));
+    await request(b.app).get("/api/me").set("Cookie", accessCookie(access)).expect(401);
+  });
 });

@@ -130,4 +130,13 @@ describeEachStore("req.session and the management API", (stores) => {
     expect(await sessions.getAllSessionHandlesForUser("user-1")).toEqual([current.handle]);
     await request(app).get("/api/me").set("Cookie", accessCookie(other.access)).expect(401);
   });
+
+  it("refuses a payload merge that would make the access token too large, and stores nothing", async () => {
+    const { app, sessions, store } = appWithSessionRoutes();
+    const { handle, refresh } = await login(app, "\u0001".repeat(255));
+    await expect(sessions.mergeIntoAccessTokenPayload(handle, { blob: "x".repeat(1900) })).rejects.toThrow(/the access token would be \d+ characters/);
+    expect((await store.findSession(handle))?.accessTokenPayload).toEqual({});
+    await expect(sessions.mergeIntoAccessTokenPayload(handle, { toString: "x" })).rejects.toThrow(/built-in property name/);
+    await request(app).post("/auth/session/refresh").set("Cookie", refreshCookie(refresh)).expect(200);
+  });
 });

@@ -56,14 +56,15 @@ export class MemoryStore implements SessionStore {
     for (const row of this.#sessions.values()) {
       if (row.revokedAt !== null && row.revokedAt >= since) revoked.push({ handle: row.handle, revokedAt: row.revokedAt });
     }
-    return revoked;
+    return revoked.sort((a, b) => a.revokedAt - b.revokedAt);
   }
 
   async deleteExpired(now: number, limit: number): Promise<ExpiredSession[]> {
     const expired = [...this.#sessions.values()]
       .filter((row) => row.expiresAt <= now || row.absoluteExpiresAt <= now)
       .sort((a, b) => a.expiresAt - b.expiresAt)
-      .slice(0, limit);
+      // A negative end would make slice() count from the back and delete all but a few.
+      .slice(0, Math.max(0, limit));
     for (const row of expired) this.#sessions.delete(row.handle);
     return expired.map(({ handle, userId, revokedAt, ip, userAgent }) => ({ handle, userId, revokedAt, ip, userAgent }));
   }

@@ -46,6 +46,9 @@ const COLUMNS = {
   userAgent: "user_agent",
 } as const satisfies Record<keyof SessionRecord, string>;
 
+// A page of listRevokedSince; the caller pages on (manager REVOKED_PAGE_SIZE).
+const REVOKED_PAGE = 10_000;
+
 const FIELDS = Object.keys(COLUMNS) as (keyof SessionRecord)[];
 const SELECT_LIST = FIELDS.map((field) => COLUMNS[field]).join(", ");
 const JSON_FIELDS: ReadonlySet<string> = new Set(["accessTokenPayload", "sessionData"]);
@@ -172,7 +175,7 @@ export class MySqlStore implements SessionStore {
 
   async listRevokedSince(since: number): Promise<RevokedHandle[]> {
     const [rows] = await this.#run<RowDataPacket[]>(
-      `SELECT session_handle, revoked_at FROM ${this.#sessions} WHERE revoked_at >= ? ORDER BY revoked_at LIMIT 10000`,
+      `SELECT session_handle, revoked_at FROM ${this.#sessions} WHERE revoked_at >= ? ORDER BY revoked_at LIMIT ${REVOKED_PAGE}`,
       [since],
     );
     return rows.map((row) => ({ handle: String(row.session_handle), revokedAt: Number(row.revoked_at) }));
@@ -180,7 +183,10 @@ export class MySqlStore implements SessionStore {
 
   async deleteExpired(now: number, limit: number): Promise<ExpiredSession[]> {
     // LIMIT cannot take a placeholder in every server version; the integer is checked here.
-    const batch = Math.max(1, Math.floor(limit));
+    // "Up to limit": below 1 (or NaN) deletes nothing, as the memory store does, rather
+    // than the one row a clamp to LIMIT 1 would delete.
+    const batch = Math.floor(limit);
+    if (!(batch >= 1)) return [];
     return this.#transaction(async (conn) => {
       const [rows] = await conn.execute<RowDataPacket[]>(
         {

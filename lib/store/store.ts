@@ -23,7 +23,11 @@ export interface SessionStore {
   revokeAllForUser(userId: string, at: number): Promise<string[]>;
   /** Sessions of a user that are neither revoked nor expired at `now`, oldest first. */
   listForUser(userId: string, now: number): Promise<SessionRecord[]>;
-  /** Handles revoked at or after `since`, for instances that must refuse their access tokens. */
+  /**
+   * Handles revoked at or after `since`, oldest first, for instances that must refuse
+   * their access tokens. May return a page of at most 10,000; the caller asks again from
+   * the last `revokedAt`.
+   */
   listRevokedSince(since: number): Promise<RevokedHandle[]>;
   /** Deletes up to `limit` sessions that expired by `now`, soonest-expired first; resolves to what went. */
   deleteExpired(now: number, limit: number): Promise<ExpiredSession[]>;
