@@ -277,7 +277,8 @@ export class SessionManager {
   /** Revokes every other live session of the user who owns `currentHandle`. */
   async revokeOtherSessions(currentHandle: unknown): Promise<string[]> {
     const current = await this.getSessionInformation(currentHandle);
-    if (!current) return [];
+    // Only a live session may end its siblings: a revoked or expired handle ends nothing.
+    if (!current || current.revokedAt !== null || !isLive(current, this.options.clock())) return [];
     const revoked: string[] = [];
     for (const session of await this.listSessions(current.userId)) {
       if (session.handle !== current.handle && (await this.revokeSession(session.handle, "admin"))) revoked.push(session.handle);
@@ -291,6 +292,9 @@ export class SessionManager {
    */
   async cleanup(options: { batchSize?: number; maxBatches?: number; onProgress?: (deleted: number) => void } = {}): Promise<CleanupResult> {
     const batchSize = options.batchSize ?? 500;
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      throw new TypeError(`latchkey: cleanup batchSize must be a positive whole number (got ${String(batchSize)}).`);
+    }
     const maxBatches = options.maxBatches ?? Number.POSITIVE_INFINITY;
     let sessions = 0;
     for (let batch = 0; batch < maxBatches; batch++) {
@@ -383,9 +387,12 @@ export class SessionManager {
     record: Pick<SessionRecord, "userId" | "handle" | "accessTokenPayload" | "absoluteExpiresAt">,
     keepExp?: number,
   ): { accessToken: string; claims: AccessClaims } {
-    const iat = Math.floor(this.options.clock() / 1000);
-    // No access token outlives the session's absolute lifetime.
-    const exp = keepExp ?? Math.min(iat + Math.ceil(this.options.accessTokenTtlMs / 1000), Math.floor(record.absoluteExpiresAt / 1000));
+    const now = this.options.clock();
+    const iat = Math.floor(now / 1000);
+    // exp from milliseconds, rounded up: a token lives at least accessTokenTtl (a
+    // sub-second TTL would otherwise be issued nearly expired), and never past the
+    // session's absolute lifetime.
+    const exp = keepExp ?? Math.min(Math.ceil((now + this.options.accessTokenTtlMs) / 1000), Math.floor(record.absoluteExpiresAt / 1000));
     const accessToken = signAccessToken(this.keys.signingKey(), this.#tokenSettings, {
       userId: record.userId,
       handle: record.handle,
@@ -489,7 +496,7 @@ export const REVOKED_PAGE_SIZE = 10_000;
 /** How often each instance asks for recently revoked sessions: the revocation lag bound. */
 export const REVOCATION_POLL_MS = 2000;
 
-function isLive(row: SessionRecord, now: number): boolean {
+function isLive(row: Pick<SessionRecord, "expiresAt" | "absoluteExpiresAt">, now: number): boolean {
   return row.expiresAt > now && row.absoluteExpiresAt > now;
 }
 

@@ -1,6 +1,6 @@
 import { RESERVED_CLAIMS } from "./tokens/access";
 
-/** Longest user id accepted; the column is VARCHAR(255). */
+/** Longest user id accepted, in characters (the column is VARBINARY(1020): 255 characters of UTF-8). */
 export const MAX_USER_ID_LENGTH = 255;
 /** Largest custom access-token payload, as JSON bytes, so the token still fits in a cookie. */
 export const MAX_PAYLOAD_BYTES = 2048;

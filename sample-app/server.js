@@ -1,110 +1,98 @@
 // @ts-check
-// latchkey's sample app: sign up, log in, a dashboard, active sessions with revoke, sign out.
-// It imports the package by name, as your app would (`npm start` builds it first).
-const fs = require("node:fs");
+// The latchkey sample app: sign up, log in, a dashboard and your active sessions, with
+// the SuperTokens frontend SDK refreshing tokens in the pages. `npm start` builds the
+// package and runs this file. It imports latchkey by name, as your app would.
+//
+// Environment:
+//   PORT                   where to listen (default 3000; 0 picks a free port)
+//   LATCHKEY_DATABASE_URL  mysql://user:password@host:3306/db keeps accounts and sessions
+//                          in MySQL; unset, both live in this process's memory
+//   LATCHKEY_TABLE_PREFIX  prefix of latchkey's tables (default latchkey_), as for `npx latchkey`
+//   SAMPLE_USERS_TABLE     the accounts table (default sample_users)
+//   ACCESS_TOKEN_TTL       access-token lifetime (default 15m); "5s" shows refreshes happening
 const path = require("node:path");
 const express = require("express");
-const { sessionMiddleware, verifySession, errorHandler } = require("latchkey");
-const { createUsers } = require("./users");
-const { describeDevice } = require("./devices");
+const mysql = require("mysql2/promise");
+const { errorHandler, mysqlStore, sessionMiddleware } = require("latchkey");
+const { apiRouter } = require("./api");
+const { sdkRouter } = require("./sdk");
+const { memoryUserTable, mysqlUserTable } = require("./user-tables");
+const { DEMO, Users } = require("./users");
 
-const DEMO = { email: "demo@latchkey.dev", name: "Demo User", password: "latchkey-demo" };
-const SDK_DIR = path.join(path.dirname(require.resolve("supertokens-web-js/package.json")), "bundle");
-
-/**
- * Builds the app. `options.accessTokenTtl` shortens access tokens to show refresh at work.
- * @param {{ databaseUrl?: string, accessTokenTtl?: string }} options
- */
-async function createSampleApp(options = {}) {
-  const users = await createUsers(options.databaseUrl);
-  if (!(await users.find(DEMO.email))) await users.signUp(DEMO.email, DEMO.name, DEMO.password);
-
+async function main() {
+  const port = Number(process.env.PORT || 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be 0 to 65535 (got ${process.env.PORT}).`);
+  const databaseUrl = process.env.LATCHKEY_DATABASE_URL || undefined;
+  // One pool serves the accounts table and latchkey's sessions.
+  const pool = databaseUrl ? mysql.createPool({ uri: databaseUrl, connectionLimit: 10 }) : undefined;
   const sessions = sessionMiddleware({
-    ...(options.databaseUrl ? { store: options.databaseUrl } : {}),
-    accessTokenTtl: options.accessTokenTtl ?? "15m",
+    // Without a pool latchkey picks its embedded memory store (and refuses to in production).
+    store: pool && mysqlStore(pool, { tablePrefix: process.env.LATCHKEY_TABLE_PREFIX || undefined }),
+    accessTokenTtl: process.env.ACCESS_TOKEN_TTL || "15m",
   });
+  const users = new Users(pool ? mysqlUserTable(pool, process.env.SAMPLE_USERS_TABLE || "sample_users") : memoryUserTable());
+  await users.init();
+
   const app = express();
   app.disable("x-powered-by");
-  app.set("trust proxy", "loopback");
   app.use(express.json({ limit: "10kb" }));
   app.use(sessions);
+  app.use("/sdk", sdkRouter());
+  app.use("/api", apiRouter({ users, sessions }));
   app.use(express.static(path.join(__dirname, "public"), { extensions: ["html"] }));
-  // The SuperTokens frontend SDK from node_modules (supertokens-web-js's browser bundles, in load order).
-  const sdk = ["website", "supertokens", "session"]
-    .map((name) => fs.readdirSync(SDK_DIR).find((file) => file.startsWith(`${name}.`) && file.endsWith(".js")))
-    .map((file) => fs.readFileSync(path.join(SDK_DIR, /** @type {string} */ (file)), "utf8"))
-    .join(";\n");
-  app.get("/sdk.js", (_req, res) => void res.type("js").set("Cache-Control", "public, max-age=3600").send(sdk));
+  app.use(errorHandler());
+  app.use(lastResort);
 
-  /** @param {import("express").Response} res @param {number} status @param {string} message */
-  const refuse = (res, status, message) => void res.status(status).json({ message });
-
-  app.post("/api/signup", async (req, res) => {
-    const { email, name, password } = req.body ?? {};
-    if (typeof email !== "string" || !/^[^\s@]+@[^\s@]+$/.test(email) || email.length > 255) return refuse(res, 400, "Enter a valid email address.");
-    if (typeof name !== "string" || name.trim().length === 0 || name.length > 100) return refuse(res, 400, "Enter your name.");
-    if (typeof password !== "string" || password.length < 10 || password.length > 200) return refuse(res, 400, "Use a password of at least 10 characters.");
-    const user = await users.signUp(email.toLowerCase(), name.trim(), password);
-    if (!user) return refuse(res, 409, "An account with that email already exists. Log in instead.");
-    await res.createSession(user.id, { accessTokenPayload: { name: user.name, email: user.email } });
-    res.json({ message: "Welcome!" });
-  });
-
-  app.post("/api/login", async (req, res) => {
-    const { email, password } = req.body ?? {};
-    const user = typeof email === "string" && typeof password === "string" ? await users.logIn(email.toLowerCase(), password) : undefined;
-    if (!user) return refuse(res, 401, "That email and password do not match. Try again.");
-    await res.createSession(user.id, { accessTokenPayload: { name: user.name, email: user.email } });
-    res.json({ message: "User logged in!" });
-  });
-
-  app.get("/api/me", verifySession(), (req, res) => {
-    const session = /** @type {import("latchkey").Session} */ (req.session);
-    res.json({ userId: session.userId, handle: session.handle, expiresAt: session.expiresAt, payload: session.accessTokenPayload });
-  });
-
-  app.get("/api/sessions", verifySession(), async (req, res) => {
-    const session = /** @type {import("latchkey").Session} */ (req.session);
-    const list = await sessions.listSessions(session.userId, { currentHandle: session.handle });
-    res.json(
-      list.map((s) => ({
-        handle: s.handle,
-        current: s.current,
-        device: describeDevice(s.userAgent),
-        ip: s.ip,
-        createdAt: s.createdAt,
-        lastActiveAt: s.lastRefreshedAt,
-        expiresAt: s.expiresAt,
-      })),
+  const server = app.listen(port, () => {
+    const address = server.address();
+    const url = `http://localhost:${typeof address === "object" && address ? address.port : port}`;
+    const storage = databaseUrl ? `MySQL at ${redact(databaseUrl)}` : "in memory (set LATCHKEY_DATABASE_URL=mysql://… to keep them)";
+    console.log(
+      [`latchkey sample app on ${url}`, `  accounts and sessions: ${storage}`, `  log in as ${DEMO.name} / ${DEMO.password}, or sign up`].join("\n"),
     );
   });
-
-  // Revocation reads the row (checkDatabase) so a just-revoked device cannot revoke others.
-  app.post("/api/sessions/:handle/revoke", verifySession({ checkDatabase: true }), async (req, res) => {
-    const session = /** @type {import("latchkey").Session} */ (req.session);
-    const target = await sessions.getSessionInformation(req.params.handle);
-    if (!target || target.userId !== session.userId) return refuse(res, 404, "No such session.");
-    res.json({ revoked: await sessions.revokeSession(target.handle) });
-  });
-
-  app.post("/api/sessions/revoke-others", verifySession({ checkDatabase: true }), async (req, res) => {
-    const session = /** @type {import("latchkey").Session} */ (req.session);
-    res.json({ revoked: await sessions.revokeOtherSessions(session.handle) });
-  });
-
-  app.use(errorHandler());
-  return { app, sessions };
+  server.on("error", (error) => fail(`cannot listen on port ${port}`, error));
+  const stop = async () => {
+    server.close();
+    server.closeAllConnections();
+    await sessions.close();
+    await pool?.end();
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
 }
 
-module.exports = { createSampleApp, DEMO };
-
-if (require.main === module) {
-  const port = Number(process.env.PORT ?? 3000);
-  createSampleApp({ databaseUrl: process.env.LATCHKEY_DATABASE_URL, accessTokenTtl: process.env.ACCESS_TOKEN_TTL }).then(({ app }) => {
-    app.listen(port, () => {
-      const store = process.env.LATCHKEY_DATABASE_URL ? "MySQL (LATCHKEY_DATABASE_URL)" : "the embedded in-memory store";
-      console.log(`latchkey sample app on http://localhost:${port} (sessions in ${store})`);
-      console.log(`log in as ${DEMO.email} with password ${DEMO.password}, or sign up`);
-    });
-  });
+/**
+ * Answers what no other handler did as JSON. Client errors (malformed JSON, say) are not
+ * logged: body-parser keeps the raw body on them, and it may hold a password.
+ * @type {express.ErrorRequestHandler}
+ */
+function lastResort(error, _req, res, next) {
+  if (res.headersSent) return next(error);
+  const status = Number(error?.status ?? error?.statusCode);
+  if (status >= 400 && status < 500) {
+    res.status(status).json({ message: "Bad request." });
+    return;
+  }
+  console.error("sample app: a request failed:", error instanceof Error ? error.message : error);
+  res.status(500).json({ message: "Something went wrong. Try again in a moment." });
 }
+
+/** @param {string} url */
+function redact(url) {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(an unparsable URL)";
+  }
+}
+
+/** @param {string} what @param {unknown} error */
+function fail(what, error) {
+  console.error(`sample app: ${what}: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
+
+main().catch((error) => fail("could not start", error));

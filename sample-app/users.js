@@ -1,94 +1,90 @@
 // @ts-check
-// The sample app's own users: in MySQL when LATCHKEY_DATABASE_URL is set, else in memory.
-// Passwords are kept only as scrypt hashes with a per-user salt, compared in constant time.
+// The app's own accounts: sign-up, log-in and the seeded demo user. Where they are kept
+// is a table's business (user-tables.js): MySQL beside latchkey's tables, or memory.
 const crypto = require("node:crypto");
-const { promisify } = require("node:util");
-const mysql = require("mysql2/promise");
+const { hashPassword, verifyPassword } = require("./passwords");
 
-const scrypt = /** @type {(password: string, salt: Buffer, keylen: number) => Promise<Buffer>} */ (promisify(crypto.scrypt));
+/** The account `npm start` seeds and prints. */
+const DEMO = Object.freeze({ name: "demo", password: "latchkey-demo" });
 
-/** @typedef {{ id: string, email: string, name: string, salt: Buffer, hash: Buffer }} User */
-
-/** @param {string} password */
-async function hashPassword(password) {
-  const salt = crypto.randomBytes(16);
-  return { salt, hash: await scrypt(password, salt, 32) };
-}
-
-/** @param {User | undefined} user @param {string} password */
-async function passwordMatches(user, password) {
-  // Hash even for unknown users, so timing does not tell which emails exist.
-  const salt = user?.salt ?? Buffer.alloc(16);
-  const hash = await scrypt(password, salt, 32);
-  return user !== undefined && crypto.timingSafeEqual(hash, user.hash);
-}
-
-class MemoryUsers {
-  /** @type {Map<string, User>} */
-  #byEmail = new Map();
-  async init() {}
-  /** @param {string} email */
-  async find(email) {
-    return this.#byEmail.get(email);
-  }
-  /** @param {User} user */
-  async insert(user) {
-    if (this.#byEmail.has(user.email)) return false;
-    this.#byEmail.set(user.email, user);
-    return true;
-  }
-}
-
-class MySqlUsers {
-  /** @param {string} url */
-  constructor(url) {
-    this.pool = mysql.createPool({ uri: url, connectionLimit: 4 });
-  }
-  async init() {
-    await this.pool.query(`CREATE TABLE IF NOT EXISTS sample_users (
-      id VARCHAR(64) NOT NULL PRIMARY KEY,
-      email VARCHAR(255) NOT NULL UNIQUE,
-      name VARCHAR(255) NOT NULL,
-      salt VARBINARY(16) NOT NULL,
-      hash VARBINARY(32) NOT NULL
-    ) DEFAULT CHARSET=utf8mb4`);
-  }
-  /** @param {string} email @returns {Promise<User | undefined>} */
-  async find(email) {
-    const [rows] = /** @type {[any[], unknown]} */ (await this.pool.execute("SELECT id, email, name, salt, hash FROM sample_users WHERE email = ?", [email]));
-    return rows[0];
-  }
-  /** @param {User} user */
-  async insert(user) {
-    const [result] = /** @type {[{ affectedRows: number }, unknown]} */ (
-      await this.pool.execute("INSERT IGNORE INTO sample_users (id, email, name, salt, hash) VALUES (?, ?, ?, ?, ?)", [user.id, user.email, user.name, user.salt, user.hash])
-    );
-    return result.affectedRows === 1;
-  }
-}
+const NAME = /^[a-z0-9][a-z0-9._-]{2,31}$/;
+const MIN_PASSWORD = 8;
+const MAX_PASSWORD = 256;
 
 /**
- * @param {string | undefined} url
- * @returns {Promise<{ find(email: string): Promise<User | undefined>, insert(user: User): Promise<boolean>, signUp(email: string, name: string, password: string): Promise<User | undefined>, logIn(email: string, password: string): Promise<User | undefined> }>}
+ * @typedef {{ id: string, name: string, createdAt: number }} User
+ * @typedef {User & { password: import("./passwords").PasswordHash }} UserRecord
+ * @typedef {object} UserTable
+ * @property {() => Promise<void>} init creates the table when missing
+ * @property {(record: UserRecord) => Promise<boolean>} insert resolves `false` when the name is taken
+ * @property {(name: string) => Promise<UserRecord | null>} findByName
+ * @property {(id: string) => Promise<UserRecord | null>} findById
  */
-async function createUsers(url) {
-  const store = url ? new MySqlUsers(url) : new MemoryUsers();
-  await store.init();
-  const users = {
-    find: (/** @type {string} */ email) => store.find(email),
-    insert: (/** @type {User} */ user) => store.insert(user),
-    /** @param {string} email @param {string} name @param {string} password */
-    async signUp(email, name, password) {
-      const user = { id: crypto.randomUUID(), email, name, ...(await hashPassword(password)) };
-      return (await store.insert(user)) ? user : undefined;
-    },
-    /** @param {string} email @param {string} password */
-    async logIn(email, password) {
-      const user = await store.find(email);
-      return (await passwordMatches(user, password)) ? user : undefined;
-    },
-  };
-  return users;
+
+class Users {
+  /** @type {UserTable} */
+  #table;
+  /** @type {Promise<import("./passwords").PasswordHash> | undefined} */
+  #decoy;
+
+  /** @param {UserTable} table */
+  constructor(table) {
+    this.#table = table;
+  }
+
+  /** Creates the table, and the demo user when it is missing. */
+  async init() {
+    await this.#table.init();
+    if (!(await this.#table.findByName(DEMO.name))) await this.signUp(DEMO.name, DEMO.password);
+  }
+
+  /**
+   * @param {unknown} rawName
+   * @param {unknown} password
+   * @returns {Promise<{ user: User } | { error: string, status: 400 | 409 }>}
+   */
+  async signUp(rawName, password) {
+    const name = normalizeName(rawName);
+    if (!NAME.test(name)) {
+      return { error: "Choose a user name of 3 to 32 letters, digits, dots, dashes or underscores.", status: 400 };
+    }
+    if (typeof password !== "string" || password.length < MIN_PASSWORD || password.length > MAX_PASSWORD) {
+      return { error: `Choose a password of ${MIN_PASSWORD} to ${MAX_PASSWORD} characters.`, status: 400 };
+    }
+    const record = { id: crypto.randomUUID(), name, createdAt: Date.now(), password: await hashPassword(password) };
+    if (!(await this.#table.insert(record))) return { error: "That user name is taken. Pick another one.", status: 409 };
+    return { user: publicUser(record) };
+  }
+
+  /**
+   * @param {unknown} rawName
+   * @param {unknown} password
+   * @returns {Promise<User | null>} `null` alike for an unknown name and a wrong password
+   */
+  async logIn(rawName, password) {
+    if (typeof password !== "string" || password.length > MAX_PASSWORD) return null;
+    const record = await this.#table.findByName(normalizeName(rawName));
+    // An unknown name is checked against a decoy hash, so it takes as long as a known one.
+    this.#decoy ??= hashPassword(crypto.randomBytes(32).toString("base64url"));
+    const matches = await verifyPassword(password, record?.password ?? (await this.#decoy));
+    return record && matches ? publicUser(record) : null;
+  }
+
+  /** @param {string} id @returns {Promise<User | null>} */
+  async get(id) {
+    const record = await this.#table.findById(id);
+    return record ? publicUser(record) : null;
+  }
 }
 
-module.exports = { createUsers };
+/** @param {unknown} name */
+function normalizeName(name) {
+  return typeof name === "string" ? name.trim().toLowerCase() : "";
+}
+
+/** @param {UserRecord} record @returns {User} */
+function publicUser({ id, name, createdAt }) {
+  return { id, name, createdAt };
+}
+
+module.exports = { Users, DEMO };

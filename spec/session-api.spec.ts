@@ -128,6 +128,11 @@ describeEachStore("req.session and the management API", (stores) => {
     const other = await login(app, "user-1");
     expect(await sessions.revokeOtherSessions(current.handle)).toEqual([other.handle]);
     expect(await sessions.getAllSessionHandlesForUser("user-1")).toEqual([current.handle]);
+    // A revoked session cannot end its siblings.
+    const third = await login(app, "user-1");
+    await sessions.revokeSession(current.handle);
+    expect(await sessions.revokeOtherSessions(current.handle)).toEqual([]);
+    expect(await sessions.getAllSessionHandlesForUser("user-1")).toEqual([third.handle]);
     await request(app).get("/api/me").set("Cookie", accessCookie(other.access)).expect(401);
   });
 

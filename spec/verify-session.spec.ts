@@ -143,7 +143,8 @@ describeEachStore("verifySession()", (stores) => {
       const second = await login(app, "user-2");
       counted.calls.length = 0;
 
-      const exp = Math.floor(clock.now() / 1000) + ACCESS_TTL_MS / 1000;
+      // exp is rounded up from milliseconds: the token lives at least its full lifetime.
+      const exp = Math.ceil((clock.now() + ACCESS_TTL_MS) / 1000);
       for (let i = 0; i < 10; i++) {
         const res = await request(app).get("/api/me").set("Cookie", accessCookie(access));
         expect([res.status, res.body]).toEqual([200, { userId: "user-1", handle, payload: { role: "admin", tier: 2 }, expiresAt: exp * 1000 }]);
