@@ -75,21 +75,6 @@ class BenchDatabase {
     }
   }
 
-  /**
-   * After a bulk load InnoDB flushes dirty pages for a while; measuring during that
-   * would charge the bench's own seeding to the contender. Waits (at most `maxMs`)
-   * until few dirty pages are left.
-   */
-  async settle(maxMs = 10_000) {
-    const started = Date.now();
-    while (Date.now() - started < maxMs) {
-      const [[dirty]] = await this.db.query("SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'");
-      if (Number(dirty?.Value ?? 0) < 500) break;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-    return Date.now() - started;
-  }
-
   async close() {
     await this.db?.end();
   }

@@ -19,7 +19,7 @@ export interface SessionStore {
    * Resolves to `null` when no row has that handle.
    */
   updateSession<T>(handle: string, decide: (current: SessionRecord) => Decision<T>): Promise<T | null>;
-  /** Marks every live session of a user revoked; resolves to the handles it revoked. */
+  /** Marks every session of a user that is not revoked yet (expired ones too) revoked; resolves to the handles it revoked. */
   revokeAllForUser(userId: string, at: number): Promise<string[]>;
   /** Sessions of a user that are neither revoked nor expired at `now`, oldest first. */
   listForUser(userId: string, now: number): Promise<SessionRecord[]>;
@@ -29,7 +29,11 @@ export interface SessionStore {
    * the last `revokedAt`.
    */
   listRevokedSince(since: number): Promise<RevokedHandle[]>;
-  /** Deletes up to `limit` sessions that expired by `now`, soonest-expired first; resolves to what went. */
+  /**
+   * Deletes up to `limit` sessions that expired by `now`, soonest-expired first; resolves
+   * to what went. `expiresAt` never exceeds `absoluteExpiresAt` (the manager keeps it so),
+   * so a store may test `expiresAt` alone.
+   */
   deleteExpired(now: number, limit: number): Promise<ExpiredSession[]>;
   /** All stored signing keys. */
   listSigningKeys(): Promise<SigningKeyRecord[]>;
