@@ -5,7 +5,7 @@ const base = {
   roots: ["<rootDir>/spec"],
   testMatch: ["**/*.spec.ts"],
   testPathIgnorePatterns: ["/node_modules/", "\\.e2e\\.spec\\.ts$"],
-  transform: { "^.+\\.ts$": ["ts-jest", { isolatedModules: true, tsconfig: "tsconfig.json" }] },
+  transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
 };
 
 module.exports = {
