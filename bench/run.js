@@ -40,6 +40,8 @@ const DATABASE_URL =
   process.env.BENCH_DATABASE_URL || process.env.LATCHKEY_TEST_DATABASE_URL || "mysql://root@127.0.0.1:3306/test";
 const PREFIX = process.env.BENCH_PREFIX || "bench_";
 const ES_PREFIX = `${PREFIX}es_`;
+const SMALL_PREFIX = `${PREFIX}small_`;
+const BIG_PREFIX = `${PREFIX}big_`;
 const LOADGEN = pickLoadGenerator();
 const CPU_PROF = process.env.BENCH_CPU_PROF;
 
@@ -52,7 +54,7 @@ const children = new Set();
 
 async function main() {
   const started = Date.now();
-  const db = await new BenchDatabase(DATABASE_URL, [PREFIX, ES_PREFIX]).connect();
+  const db = await new BenchDatabase(DATABASE_URL, [PREFIX, ES_PREFIX, SMALL_PREFIX, BIG_PREFIX]).connect();
   try {
     await db.dropTables();
     log(`load generator: ${LOADGEN}; ${CONFIG.connections} connections; ${CONFIG.rounds} round(s) of ${CONFIG.durationSeconds}s after a ${CONFIG.warmupSeconds}s warm-up`);
@@ -103,11 +105,10 @@ async function main() {
     log("POST /auth/session/refresh");
     const refreshResults = await rounds(refreshes);
 
-    log(`table growth: ${CONFIG.smallRows.toLocaleString("en")} then ${CONFIG.bigRows.toLocaleString("en")} rows`);
-    const growth = await tableGrowth(db, latchkey, cookie.latchkey);
-
-    // The other servers are done: the memory step gets the machine to itself.
+    // Those servers are done: the next steps get the machine to themselves.
     await Promise.all([bare, latchkey, latchkeyEs256, expressSession, diy].map(stopServer));
+    log(`table growth: ${CONFIG.smallRows.toLocaleString("en")} rows and ${CONFIG.bigRows.toLocaleString("en")} rows, side by side`);
+    const growth = await tableGrowth(db);
     log(`memory: ${CONFIG.memoryLogins.toLocaleString("en")} logins against MySQL`);
     const memory = await memoryAfterLogins();
 
@@ -315,41 +316,51 @@ function summarise(contender, runs) {
 // ---------------------------------------------------------------- table growth
 
 /**
- * The same latchkey server measured with a small and then a big sessions table:
- * verify (no I/O), verify with checkDatabase (one primary-key read), login (one
- * INSERT) and refresh (one locked read-modify-write). The login runs' own rows are
- * deleted after each run, so the table stays at its nominal size.
+ * latchkey with a small and with a big sessions table, side by side: two latchkey servers,
+ * each on its own table, measured in the same alternating rounds (small, big, small, big,
+ * ...) so that drift on the machine cannot pass for an effect of table size. Metrics:
+ * verify (no I/O), verify with checkDatabase (one primary-key read), login (one INSERT)
+ * and refresh (one locked read-modify-write). The login runs' own rows are deleted after
+ * each run, so both tables stay at their nominal size.
  */
-async function tableGrowth(db, latchkey, cookie) {
-  const step = CONFIG.bigRows / CONFIG.smallRows;
-  const measure = async () => {
-    const pool = new RefreshPool(latchkey, "growth-refresh");
-    await pool.fill();
-    const rowsBefore = await db.count();
-    const contenders = [
-      { name: "verify", server: latchkey, request: { method: "GET", path: "/me", headers: { cookie } } },
-      { name: "verify, checkDatabase", server: latchkey, request: { method: "GET", path: "/me-db", headers: { cookie } } },
-      { name: "login", server: latchkey, request: loginRequest("growth-login", 1), after: () => db.deleteUser("growth-login-0") },
-      { name: "refresh", server: latchkey, request: pool.request(), before: () => pool.fill() },
-    ];
-    const summaries = await rounds(contenders);
-    return { rows: rowsBefore, ...Object.fromEntries(summaries.map((s) => [s.name, s])) };
-  };
-
-  await db.emptySessions();
-  let seedStarted = Date.now();
-  await db.seed({ total: CONFIG.bigRows, step, which: "multiples" });
-  const smallSeedSeconds = (Date.now() - seedStarted) / 1000;
-  // The GET cookie's session went with the emptied table; checkDatabase needs a live one.
-  cookie = await loginCookie(latchkey, "__Host-sAccessToken");
-  const small = await measure();
-
-  seedStarted = Date.now();
-  await db.seed({ total: CONFIG.bigRows, step, which: "others" });
-  const bigSeedSeconds = (Date.now() - seedStarted) / 1000;
-  log(`grew the table to ${CONFIG.bigRows.toLocaleString("en")} rows in ${bigSeedSeconds.toFixed(1)}s`);
-  const big = await measure();
-  return { small, big, seedSeconds: { small: smallSeedSeconds, big: bigSeedSeconds } };
+async function tableGrowth(db) {
+  const sizes = [
+    { label: "small", rows: CONFIG.smallRows, prefix: SMALL_PREFIX },
+    { label: "big", rows: CONFIG.bigRows, prefix: BIG_PREFIX },
+  ];
+  const seedSeconds = {};
+  for (const size of sizes) {
+    size.server = await startServer("latchkey", { env: { BENCH_PREFIX: size.prefix } });
+    await login(size.server, "bench-user"); // creates the tables
+    const started = Date.now();
+    await db.seed(size.prefix, size.rows);
+    seedSeconds[size.label] = (Date.now() - started) / 1000;
+    log(`seeded ${size.rows.toLocaleString("en")} rows in ${seedSeconds[size.label].toFixed(1)}s`);
+    // A session in the seeded table, for the GET runs (checkDatabase reads its row).
+    size.cookie = await loginCookie(size.server, "__Host-sAccessToken");
+    size.pool = new RefreshPool(size.server, "growth-refresh");
+    size.rowsAtStart = await db.count(size.prefix);
+  }
+  const contenders = [];
+  for (const metric of ["verify", "verify, checkDatabase", "login", "refresh"]) {
+    for (const size of sizes) {
+      const base = { name: `${metric} (${size.label})`, metric, size: size.label, server: size.server };
+      if (metric === "verify") contenders.push({ ...base, request: { method: "GET", path: "/me", headers: { cookie: size.cookie } } });
+      if (metric === "verify, checkDatabase") contenders.push({ ...base, request: { method: "GET", path: "/me-db", headers: { cookie: size.cookie } } });
+      if (metric === "login") contenders.push({ ...base, request: loginRequest("growth-login", 1), after: () => db.deleteUser(size.prefix, "growth-login-0") });
+      if (metric === "refresh") contenders.push({ ...base, request: size.pool.request(), before: () => size.pool.fill() });
+    }
+  }
+  const summaries = await rounds(contenders);
+  const result = { seedSeconds };
+  for (const size of sizes) {
+    result[size.label] = { rows: size.rowsAtStart };
+    summaries.forEach((summary, i) => {
+      if (contenders[i].size === size.label) result[size.label][contenders[i].metric] = summary;
+    });
+    await stopServer(size.server);
+  }
+  return result;
 }
 
 // ---------------------------------------------------------------- memory
@@ -441,7 +452,7 @@ function print(r) {
     }
   }
   const { small, big } = r.growth;
-  rows.push([`Table growth: ${small.rows.toLocaleString("en")} -> ${big.rows.toLocaleString("en")} rows (req/s, p50)`]);
+  rows.push([`Sessions table: ${small.rows.toLocaleString("en")} -> ${big.rows.toLocaleString("en")} rows (side by side, alternating)`]);
   for (const metric of ["verify", "verify, checkDatabase", "login", "refresh"]) {
     const a = small[metric];
     const b = big[metric];
@@ -472,7 +483,7 @@ function print(r) {
       `RSS ${m.idle.rssMB} -> ${m.after.rssMB} MB (${sign(m.growth.rssMB)} MB), after a full GC`,
   );
   console.log(`  heapUsed MB after n logins: ${m.series.map((s) => `${int(s.logins)}: ${s.heapUsedMB}`).join(", ")}`);
-  console.log(`Seeding: ${r.growth.seedSeconds.small.toFixed(1)}s for the small table, ${r.growth.seedSeconds.big.toFixed(1)}s to grow it`);
+  console.log(`Seeding: ${r.growth.seedSeconds.small.toFixed(1)}s for the small table, ${r.growth.seedSeconds.big.toFixed(1)}s for the big one`);
   console.log("\nTargets" + (r.settings.quick ? " (quick mode: indicative only)" : ""));
   for (const t of r.targets) console.log(`  ${t.met ? "PASS" : "MISS"}  ${t.name}: ${t.value} (goal ${t.goal})`);
   console.log(`\nwrote bench/results.json and bench/results.svg; ${r.elapsedSeconds}s in all`);
