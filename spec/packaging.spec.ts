@@ -1,36 +1,68 @@
-import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 
-// The built package, loaded the two ways users load it. `npm test` builds first.
+// Quick in-repo checks of the package metadata. What the published package contains and how
+// it loads, type-checks and runs once installed is install.pack.spec.ts (the "pack" project).
 const root = path.resolve(__dirname, "..");
-const EXPORTS = ["sessionMiddleware", "verifySession", "getSession", "errorHandler", "SessionError", "mysqlStore", "memoryStore", "sessionManager"];
+const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as Record<string, any>;
 
-function node(args: string[]): string {
-  return execFileSync(process.execPath, args, { cwd: root, encoding: "utf8", env: { ...process.env, LATCHKEY_DATABASE_URL: "" } });
+/** "1.4.7" -> [1, 4, 7] */
+function parse(version: string): number[] {
+  const match = /^(\d+)\.(\d+)\.(\d+)$/.exec(version);
+  if (!match) throw new Error(`not a plain version: ${version}`);
+  return match.slice(1).map(Number);
 }
 
-describe("the built package", () => {
-  beforeAll(() => {
-    if (!existsSync(path.join(root, "dist/index.js"))) throw new Error("dist/ is missing: run `npm run build` (npm test does).");
+function atLeast(version: string, floor: string): boolean {
+  const [a, b] = [parse(version), parse(floor)];
+  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i]! > b[i]!;
+  return true;
+}
+
+function installedVersion(name: string, from = root): string {
+  return (JSON.parse(readFileSync(require.resolve(`${name}/package.json`, { paths: [from] }), "utf8")) as { version: string }).version;
+}
+
+describe("package.json", () => {
+  it("is MIT licensed, with the licence text beside it", () => {
+    expect(pkg.license).toBe("MIT");
+    const text = readFileSync(path.join(root, "LICENSE"), "utf8");
+    expect(text).toMatch(/^MIT License\n\nCopyright \(c\) 2026 the latchkey authors\n/);
+    expect(text).toContain('THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND');
   });
 
-  it("loads with require()", () => {
-    const out = node(["-e", `const l = require("latchkey"); console.log(JSON.stringify(${JSON.stringify(EXPORTS)}.map((n) => typeof l[n])))`]);
-    expect(JSON.parse(out)).toEqual(EXPORTS.map(() => "function"));
+  it("says where the project lives", () => {
+    expect(pkg.repository).toEqual({ type: "git", url: "git+https://github.com/latchkey-js/latchkey.git" });
+    expect(pkg.homepage).toBe("https://github.com/latchkey-js/latchkey#readme");
+    expect(pkg.bugs).toEqual({ url: "https://github.com/latchkey-js/latchkey/issues" });
+    expect(pkg.keywords).toEqual(expect.arrayContaining(["express", "session", "jwt", "mysql"]));
   });
 
-  it("loads with import { ... } from an ES module", () => {
-    const out = node([
-      "--input-type=module",
-      "-e",
-      `import { ${EXPORTS.join(", ")} } from "latchkey"; console.log(JSON.stringify([${EXPORTS.join(", ")}].map((x) => typeof x)))`,
-    ]);
-    expect(JSON.parse(out)).toEqual(EXPORTS.map(() => "function"));
+  it("claims only the Node versions the suite runs on", () => {
+    expect(pkg.engines).toEqual({ node: ">=20" });
+    expect(Number(process.versions.node.split(".")[0])).toBeGreaterThanOrEqual(20);
   });
 
-  it("ships type declarations, including the Express augmentation", () => {
-    expect(existsSync(path.join(root, "dist/index.d.ts"))).toBe(true);
-    expect(existsSync(path.join(root, "dist/types/express.d.ts"))).toBe(true);
+  it.each([
+    // name, security floor: the declared range may not admit anything older.
+    ["cookie-parser", "1.4.7"],
+    ["jsonwebtoken", "9.0.3"],
+    ["mysql2", "3.23.1"], // the 2026 advisories
+  ])("depends on %s with a caret range from at least %s, and the lockfile installs a version inside it", (name, floor) => {
+    const range = pkg.dependencies[name] as string;
+    expect(range).toMatch(/^\^\d+\.\d+\.\d+$/);
+    const declared = range.slice(1);
+    expect(atLeast(declared, floor)).toBe(true);
+    const installed = installedVersion(name);
+    expect(parse(installed)[0]).toBe(parse(declared)[0]);
+    expect(atLeast(installed, declared)).toBe(true);
+  });
+
+  it("gets jws >= 4.0.1 through jsonwebtoken: its declared jws range starts there, and so does the installed jws", () => {
+    const jsonwebtoken = path.dirname(require.resolve("jsonwebtoken/package.json", { paths: [root] }));
+    const jwsRange = (JSON.parse(readFileSync(path.join(jsonwebtoken, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies.jws!;
+    expect(jwsRange).toMatch(/^\^\d+\.\d+\.\d+$/);
+    expect(atLeast(jwsRange.slice(1), "4.0.1")).toBe(true);
+    expect(atLeast(installedVersion("jws", jsonwebtoken), "4.0.1")).toBe(true);
   });
 });
