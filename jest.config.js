@@ -1,12 +1,20 @@
 // Every spec runs twice, on Express 5 and on Express 4 (installed as the "express4"
-// alias), because latchkey supports both as a peer dependency.
+// alias), because latchkey supports both as a peer dependency. Specs that start heavy
+// components of their own (a browser, a Galera cluster, a packed tarball, a NestJS app)
+// run once, in a project of their own.
+const SEPARATE = ["e2e", "galera", "pack", "nest"];
+
 const base = {
   testEnvironment: "node",
   roots: ["<rootDir>/spec"],
   testMatch: ["**/*.spec.ts"],
-  testPathIgnorePatterns: ["/node_modules/", "\\.e2e\\.spec\\.ts$"],
+  testPathIgnorePatterns: ["/node_modules/", `\\.(${SEPARATE.join("|")})\\.spec\\.ts$`],
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
 };
+
+function separate(displayName, suffix) {
+  return { ...base, displayName, testMatch: [`**/*.${suffix}.spec.ts`], testPathIgnorePatterns: ["/node_modules/"] };
+}
 
 module.exports = {
   globalSetup: "<rootDir>/spec/support/global-setup.js",
@@ -18,6 +26,12 @@ module.exports = {
     { ...base, displayName: "express5" },
     { ...base, displayName: "express4", moduleNameMapper: { "^express$": "express4" } },
     // Real browsers driving the published SuperTokens frontend SDK (Debian's Chromium).
-    { ...base, displayName: "e2e", testMatch: ["**/*.e2e.spec.ts"], testPathIgnorePatterns: ["/node_modules/"] },
+    separate("e2e", "e2e"),
+    // A real three-node MariaDB Galera cluster started for the run (spec/support/galera.ts).
+    separate("galera", "galera"),
+    // `npm pack`, installed into a fresh app and loaded as users load it.
+    separate("pack", "pack"),
+    // A real NestJS app (platform-express, so Express 5) guarded by latchkey.
+    separate("nest", "nest"),
   ],
 };

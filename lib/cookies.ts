@@ -1,27 +1,26 @@
-import cookieParser from "cookie-parser";
 import type { CookieOptions, Request, Response } from "express";
+import { allCookieValues, carriesTokenCookie, type CookieNames, type TransferMode } from "./credentials";
 import type { ResolvedOptions } from "./options";
 import type { AccessClaims } from "./tokens/access";
 
 /**
- * How tokens travel (DESIGN §2). Cookie mode: HttpOnly cookies. Header mode (a request
- * carrying `st-auth-mode: header`, for mobile apps and third-party-cookie-less
- * browsers): `st-access-token` / `st-refresh-token` response headers, and
- * `Authorization: Bearer` on the way back. Both send `front-token`, through which the
- * frontend SDK learns the user id, expiry and payload.
+ * Writing tokens to a response (DESIGN §2). Cookie mode: HttpOnly cookies, and never a
+ * token in a header (unless `exposeAccessTokenToFrontendInCookieBasedAuth`, for the
+ * access token only). Header mode: `st-access-token` / `st-refresh-token`. Both send
+ * `front-token`, through which the frontend SDK learns the user id, expiry and payload.
+ * Which mode a response uses is the caller's to say: the way the presented credential
+ * came (see `credentials.ts`).
  */
-export type TransferMode = "cookie" | "header";
-
-export interface CookieNames {
-  access: string;
-  refresh: string;
-}
-
 export interface IssuedTokens {
   accessToken: string;
   refreshToken: string;
   claims: AccessClaims;
-  sessionExpiresAt: number;
+}
+
+/** What the cookies' lifetime follows: the session's idle expiry, or the browser session. */
+export interface CookieLifetime {
+  expiresAt: number;
+  persistent: boolean;
 }
 
 const PLAIN: CookieNames = { access: "sAccessToken", refresh: "sRefreshToken" };
@@ -32,7 +31,6 @@ const PREFIXED: CookieNames = { access: "__Host-sAccessToken", refresh: "__Secur
 export const FRONT_TOKEN_HEADER = "front-token";
 const ACCESS_HEADER = "st-access-token";
 const REFRESH_HEADER = "st-refresh-token";
-const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i;
 
 export class TokenTransfer {
   readonly #options: ResolvedOptions;
@@ -55,62 +53,32 @@ export class TokenTransfer {
     return this.isSecure(req) && this.#options.cookieDomain === undefined ? PREFIXED : PLAIN;
   }
 
-  /** The mode a response uses: what the request asked for, else how its token came, else cookies. */
-  responseMode(req: Request, tokenCameBy?: TransferMode): TransferMode {
-    const asked = req.headers["st-auth-mode"];
-    if (asked === "header" || asked === "cookie") return asked;
-    return tokenCameBy ?? "cookie";
-  }
-
-  /**
-   * The request's access token. A bearer token wins over a cookie: a cross-site page
-   * cannot make a browser send an `Authorization` header, so it needs no CSRF check.
-   * `duplicated` flags two access cookies (left behind by a `cookieDomain` change).
-   */
-  readAccessToken(req: Request): { token: string; mode: TransferMode; duplicated: boolean } | undefined {
-    const bearer = bearerToken(req);
-    if (bearer) return { token: bearer, mode: "header", duplicated: false };
-    const name = this.names(req).access;
-    const token = cookieValue(req, name);
-    if (!token) return undefined;
-    return { token, mode: "cookie", duplicated: countCookies(req, name) > 1 };
-  }
-
-  /** Every refresh token the request carries, the bearer one first, then each cookie of that name. */
-  readRefreshTokens(req: Request): { tokens: string[]; mode: TransferMode } {
-    const bearer = bearerToken(req);
-    if (bearer) return { tokens: [bearer], mode: "header" };
-    const name = this.names(req).refresh;
-    const first = cookieValue(req, name);
-    if (!first) return { tokens: [], mode: "cookie" };
-    return { tokens: countCookies(req, name) > 1 ? allCookieValues(req, name) : [first], mode: "cookie" };
-  }
-
-  /** Sends both tokens and `front-token` in the given mode; cookies live as long as the session. */
-  setTokens(req: Request, res: Response, mode: TransferMode, tokens: IssuedTokens): void {
+  /** Sends both tokens and `front-token` in the given mode. */
+  setTokens(req: Request, res: Response, mode: TransferMode, tokens: IssuedTokens, lifetime: CookieLifetime): void {
     if (mode === "header") {
       res.setHeader(ACCESS_HEADER, tokens.accessToken);
       res.setHeader(REFRESH_HEADER, tokens.refreshToken);
       exposeHeaders(res, [FRONT_TOKEN_HEADER, ACCESS_HEADER, REFRESH_HEADER]);
     } else {
       const names = this.names(req);
-      const expires = new Date(tokens.sessionExpiresAt);
       // The access cookie outlives the JWT so that an expired token still reaches us and
       // earns "try refresh token" rather than looking like no session at all.
-      res.cookie(names.access, tokens.accessToken, { ...this.#attributes(req, "/"), expires });
-      res.cookie(names.refresh, tokens.refreshToken, { ...this.#attributes(req, this.#refreshPath), expires });
+      res.cookie(names.access, tokens.accessToken, this.#lifetime(this.#attributes(req, "/"), lifetime));
+      res.cookie(names.refresh, tokens.refreshToken, this.#lifetime(this.#attributes(req, this.#refreshPath), lifetime));
       this.#clearStaleDomains(req, res);
+      this.#exposeAccessToken(res, tokens.accessToken);
     }
     this.setFrontToken(res, tokens.claims);
   }
 
-  /** Re-sends only the access token (after a payload change), keeping the session's cookie lifetime. */
-  setAccessToken(req: Request, res: Response, mode: TransferMode, accessToken: string, claims: AccessClaims, sessionExpiresAt: number): void {
+  /** Re-sends only the access token (a payload change, a refetched claim), keeping the cookie's lifetime. */
+  setAccessToken(req: Request, res: Response, mode: TransferMode, accessToken: string, claims: AccessClaims, lifetime: CookieLifetime): void {
     if (mode === "header") {
       res.setHeader(ACCESS_HEADER, accessToken);
       exposeHeaders(res, [FRONT_TOKEN_HEADER, ACCESS_HEADER]);
     } else {
-      res.cookie(this.names(req).access, accessToken, { ...this.#attributes(req, "/"), expires: new Date(sessionExpiresAt) });
+      res.cookie(this.names(req).access, accessToken, this.#lifetime(this.#attributes(req, "/"), lifetime));
+      this.#exposeAccessToken(res, accessToken);
     }
     this.setFrontToken(res, claims);
   }
@@ -121,13 +89,13 @@ export class TokenTransfer {
    * always when the request carried any, whatever the mode.
    */
   clearTokens(req: Request, res: Response, mode: TransferMode): void {
-    if (mode === "header") {
+    if (mode === "header" || this.#options.exposeAccessToken) {
       res.setHeader(ACCESS_HEADER, "");
-      res.setHeader(REFRESH_HEADER, "");
-      exposeHeaders(res, [FRONT_TOKEN_HEADER, ACCESS_HEADER, REFRESH_HEADER]);
+      if (mode === "header") res.setHeader(REFRESH_HEADER, "");
+      exposeHeaders(res, mode === "header" ? [FRONT_TOKEN_HEADER, ACCESS_HEADER, REFRESH_HEADER] : [FRONT_TOKEN_HEADER, ACCESS_HEADER]);
     }
-    if (mode === "cookie" || this.#hasTokenCookie(req)) {
-      const names = this.names(req);
+    const names = this.names(req);
+    if (mode === "cookie" || carriesTokenCookie(req, names)) {
       res.clearCookie(names.access, this.#attributes(req, "/"));
       res.clearCookie(names.refresh, this.#attributes(req, this.#refreshPath));
       this.#clearStaleDomains(req, res);
@@ -141,6 +109,19 @@ export class TokenTransfer {
     res.setHeader(FRONT_TOKEN_HEADER, frontToken(claims));
     exposeHeaders(res, [FRONT_TOKEN_HEADER]);
     noStore(res);
+  }
+
+  // Opt-in: the SDK's getAccessToken() reads this header in cookie mode. Never the refresh token.
+  #exposeAccessToken(res: Response, accessToken: string): void {
+    if (!this.#options.exposeAccessToken) return;
+    res.setHeader(ACCESS_HEADER, accessToken);
+    exposeHeaders(res, [FRONT_TOKEN_HEADER, ACCESS_HEADER]);
+  }
+
+  // A "remember me: no" session gets browser-session cookies (no Expires); the others
+  // live as long as the session's idle expiry.
+  #lifetime(attributes: CookieOptions, lifetime: CookieLifetime): CookieOptions {
+    return lifetime.persistent ? { ...attributes, expires: new Date(lifetime.expiresAt) } : attributes;
   }
 
   #attributes(req: Request, path: string): CookieOptions {
@@ -158,7 +139,7 @@ export class TokenTransfer {
   // other scopes (host-only, olderCookieDomain) so the next request carries one pair.
   #clearStaleDomains(req: Request, res: Response): void {
     const names = this.names(req);
-    if (countCookies(req, names.access) < 2 && countCookies(req, names.refresh) < 2) return;
+    if (allCookieValues(req, names.access).length < 2 && allCookieValues(req, names.refresh).length < 2) return;
     const stale = new Set<string | undefined>([undefined, this.#options.olderCookieDomain]);
     stale.delete(this.#options.cookieDomain);
     for (const domain of stale) {
@@ -167,16 +148,11 @@ export class TokenTransfer {
       res.append("Set-Cookie", expiredCookie(names.refresh, this.#scoped(req, this.#refreshPath, domain)));
     }
   }
-
-  #hasTokenCookie(req: Request): boolean {
-    const names = this.names(req);
-    return cookieValue(req, names.access) !== undefined || cookieValue(req, names.refresh) !== undefined;
-  }
 }
 
 /**
  * The SDK's view of the session: standard base64 (not base64url: the SDK decodes it with
- * `atob`) of the UTF-8 JSON `{uid, ate, up}`, `ate` in milliseconds.
+ * `atob`) of the UTF-8 JSON `{uid, ate, up}`, `ate` in milliseconds — exactly `exp`.
  */
 export function frontToken(claims: AccessClaims): string {
   return Buffer.from(JSON.stringify({ uid: claims.sub, ate: claims.exp * 1000, up: claims }), "utf8").toString("base64");
@@ -185,7 +161,11 @@ export function frontToken(claims: AccessClaims): string {
 /** Adds headers to `Access-Control-Expose-Headers` once each, keeping what CORS middleware set. */
 export function exposeHeaders(res: Response, names: string[]): void {
   const current = res.getHeader("Access-Control-Expose-Headers");
-  const listed = (Array.isArray(current) ? current.join(",") : String(current ?? ""))
+  if (current === undefined) {
+    res.setHeader("Access-Control-Expose-Headers", names.join(", "));
+    return;
+  }
+  const listed = (Array.isArray(current) ? current.join(",") : String(current))
     .split(",")
     .map((item) => item.trim())
     .filter(Boolean);
@@ -196,47 +176,6 @@ export function exposeHeaders(res: Response, names: string[]): void {
 // A response that carries or clears tokens must never be served from a cache (ASVS 8.2.1).
 function noStore(res: Response): void {
   res.setHeader("Cache-Control", "no-store");
-}
-
-function bearerToken(req: Request): string | undefined {
-  const header = req.headers.authorization;
-  if (header === undefined || header.length > 8192) return undefined;
-  return BEARER.exec(header)?.[1];
-}
-
-const parseCookies = cookieParser();
-
-// The app's cookie-parser result when it mounted one; otherwise parsed here, lazily, so
-// requests that never look at a session (static files, public routes) pay nothing.
-// cookie-parser turns values starting with "j:" into objects; only a string is a token.
-function cookieValue(req: Request, name: string): string | undefined {
-  if (req.cookies === undefined) parseCookies(req, undefined as never, noop);
-  const value: unknown = (req.cookies as Record<string, unknown> | undefined)?.[name];
-  return typeof value === "string" && value.length > 0 ? value : undefined;
-}
-
-function noop(): void {}
-
-function countCookies(req: Request, name: string): number {
-  const header = req.headers.cookie;
-  if (header === undefined) return 0;
-  let count = 0;
-  for (let at = header.indexOf(`${name}=`); at !== -1; at = header.indexOf(`${name}=`, at + name.length)) {
-    if (at === 0 || header[at - 1] === " " || header[at - 1] === ";") count++;
-  }
-  return count;
-}
-
-function allCookieValues(req: Request, name: string): string[] {
-  const values: string[] = [];
-  for (const part of (req.headers.cookie ?? "").split(";")) {
-    const eq = part.indexOf("=");
-    if (eq !== -1 && part.slice(0, eq).trim() === name) {
-      const value = part.slice(eq + 1).trim();
-      if (value) values.push(value);
-    }
-  }
-  return values;
 }
 
 function expiredCookie(name: string, attributes: CookieOptions): string {

@@ -1,13 +1,15 @@
 import type { Request } from "express";
-import type { ResolvedOptions } from "./options";
+import type { Diagnostics } from "./logger";
+import { normaliseOrigin, type ResolvedOptions } from "./options";
 
 const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /**
- * CSRF defence for requests authenticated by cookie (DESIGN §2). SameSite=Lax already
- * keeps cookies off cross-site POSTs in current browsers; this check covers what it
- * does not: same-site attackers (a sibling subdomain), older browsers, `SameSite=None`
- * deployments. Returns why the request is refused, or `undefined` to let it through.
+ * CSRF defence for requests authenticated by cookie, and for logins that will set cookies
+ * (DESIGN §2, §6.1). SameSite=Lax already keeps cookies off cross-site POSTs in current
+ * browsers; this check covers what it does not: same-site attackers (a sibling
+ * subdomain), older browsers, `SameSite=None` deployments, and login CSRF (a login needs
+ * no cookie). Returns why the request is refused, or `undefined` to let it through.
  */
 export function csrfFailure(req: Request, options: ResolvedOptions): string | undefined {
   if (options.antiCsrf === "none" || SAFE_METHODS.has(req.method)) return undefined;
@@ -24,17 +26,40 @@ export function csrfFailure(req: Request, options: ResolvedOptions): string | un
   return undefined;
 }
 
-function isTrustedOrigin(origin: string, req: Request, options: ResolvedOptions): boolean {
-  if (options.trustedOrigins.has(origin)) return true;
-  let host: string;
-  try {
-    host = new URL(origin).host;
-  } catch {
-    return false; // "null" (sandboxed frames, file://) and garbage
+/**
+ * Says why a request was refused: once per origin as a warning naming the option that
+ * would allow it (a forgotten `trustedOrigins` otherwise looks like users signed out for
+ * no reason), and every time with `debug`.
+ */
+export function reportCsrfFailure(diagnostics: Diagnostics, req: Request, reason: string): void {
+  const origin = req.headers.origin;
+  const where = `${req.method} ${req.originalUrl?.split("?")[0] ?? req.url}`;
+  if (reason === "cross-origin request" && typeof origin === "string") {
+    const shown = JSON.stringify(origin.slice(0, 200));
+    diagnostics.warnOnce(
+      `csrf:${origin.slice(0, 200)}`,
+      `refused ${where} from origin ${shown}: it is neither this API's own origin nor in trustedOrigins. ` +
+        `If that is your frontend, add it: sessionMiddleware({ trustedOrigins: [${shown}] }). (Warned once per origin.)`,
+    );
+  } else if (reason === "missing rid header") {
+    diagnostics.warnOnce(
+      "csrf:rid",
+      `refused ${where}: cookie-authenticated unsafe requests must carry the rid header (SameSite=None or antiCsrf: "custom-header"); ` +
+        "the SuperTokens SDK sends it. (Warned once.)",
+    );
   }
-  // The API's own origin. The scheme is left out on purpose: behind a TLS-terminating
-  // proxy that the app does not trust, Express sees http while the browser says https.
-  if (host === req.headers.host) return true;
+  diagnostics.debug(`refused ${where}: ${reason}`);
+}
+
+function isTrustedOrigin(origin: string, req: Request, options: ResolvedOptions): boolean {
+  if (options.trustedOrigin(origin)) return true;
+  const normalised = normaliseOrigin(origin);
+  if (normalised === undefined) return false;
+  // The API's own origin, by host and port. The scheme is left out on purpose: behind a
+  // TLS-terminating proxy that the app does not trust, Express sees http while the
+  // browser says https. Host names compare case-insensitively, as browsers treat them.
+  const host = new URL(normalised).host;
+  if (host === req.headers.host?.toLowerCase()) return true;
   const forwarded = req.headers["x-forwarded-host"];
-  return typeof forwarded === "string" && Boolean(req.app.get("trust proxy")) && host === forwarded.split(",")[0]?.trim();
+  return typeof forwarded === "string" && Boolean(req.app.get("trust proxy")) && host === forwarded.split(",")[0]?.trim().toLowerCase();
 }

@@ -1,3 +1,5 @@
+import type { ClaimValidationError } from "./claims/types";
+
 /**
  * Every way a session can fail at run time, as a closed set of codes.
  *
@@ -9,6 +11,7 @@ export type SessionErrorCode =
   | "TRY_REFRESH_TOKEN"
   | "TOKEN_THEFT_DETECTED"
   | "INVALID_CLAIM"
+  | "CROSS_ORIGIN_REQUEST"
   | "STORE_UNAVAILABLE";
 
 interface ErrorSpec {
@@ -23,6 +26,7 @@ export const SESSION_ERRORS: Readonly<Record<SessionErrorCode, ErrorSpec>> = Obj
   TRY_REFRESH_TOKEN: { status: 401, message: "try refresh token" },
   TOKEN_THEFT_DETECTED: { status: 401, message: "token theft detected" },
   INVALID_CLAIM: { status: 403, message: "invalid claim" },
+  CROSS_ORIGIN_REQUEST: { status: 403, message: "cross-origin request refused" },
   STORE_UNAVAILABLE: { status: 503, message: "session store unavailable" },
 });
 
@@ -50,17 +54,28 @@ export class SessionError extends Error {
    * telling an attacker which check failed only helps them.
    */
   readonly reason: string | undefined;
+  /** For `INVALID_CLAIM`: which validators failed and why (sent, as the frontend SDK reads it). */
+  readonly claimValidationErrors: readonly ClaimValidationError[] | undefined;
 
-  constructor(code: SessionErrorCode, reason?: string, options?: { cause?: unknown }) {
-    super(SESSION_ERRORS[code].message, options);
+  constructor(
+    code: SessionErrorCode,
+    reason?: string,
+    options?: { cause?: unknown; status?: number; claimValidationErrors?: readonly ClaimValidationError[] },
+  ) {
+    super(SESSION_ERRORS[code].message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
-    this.status = SESSION_ERRORS[code].status;
+    this.status = options?.status ?? SESSION_ERRORS[code].status;
     this.reason = reason;
+    this.claimValidationErrors = options?.claimValidationErrors;
   }
 
-  /** The JSON body for this error: exactly what the wire protocol promises for 401s. */
-  toBody(): { message: string; code?: SessionErrorCode } {
-    // The SuperTokens frontend matches 401 bodies exactly; other statuses carry the code.
+  /**
+   * The JSON body for this error, exactly what the wire protocol promises: the SuperTokens
+   * frontend matches 401 bodies, and reads `claimValidationErrors` of an invalid claim;
+   * other statuses carry the code.
+   */
+  toBody(): { message: string; code?: SessionErrorCode; claimValidationErrors?: readonly ClaimValidationError[] } {
+    if (this.code === "INVALID_CLAIM") return { message: this.message, claimValidationErrors: this.claimValidationErrors ?? [] };
     return this.status === 401 ? { message: this.message } : { message: this.message, code: this.code };
   }
 }

@@ -1,11 +1,14 @@
 import { createHmac, createPrivateKey, createPublicKey, generateKeyPair, randomBytes } from "node:crypto";
-import type { JsonWebKey, KeyObject } from "node:crypto";
+import type { KeyObject, webcrypto } from "node:crypto";
 import { promisify } from "node:util";
 import type { SessionStore, SigningKeyRecord } from "./store/store";
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
 export type SigningAlgorithm = SigningKeyRecord["algorithm"];
+
+/** A public key as the JWKS publishes it. */
+export type PublicJwk = webcrypto.JsonWebKey & { kid: string; alg: SigningAlgorithm; use: "sig" };
 
 /** A signing key parsed once into `KeyObject`s: PEM text per sign or verify is many times slower. */
 export interface LoadedKey {
@@ -15,7 +18,7 @@ export interface LoadedKey {
   privateKey: KeyObject;
   signsFrom: number;
   signsUntil: number;
-  jwk: JsonWebKey;
+  jwk: PublicJwk;
 }
 
 export interface KeyRingOptions {
@@ -26,6 +29,12 @@ export interface KeyRingOptions {
 }
 
 const SUCCESSOR_SECRET = "refresh-successor";
+
+// What #kidFor and rotateNow produce: "es256-<start in base 36>-<tag>", "rs256-r<time>-<random>".
+const KID_SHAPE = /^(es|rs)256-r?[0-9a-z]{1,12}-[A-Za-z0-9_-]{8}$/;
+
+/** The shortest time between two key reloads caused by unknown `kid`s. */
+export const UNKNOWN_KID_RELOAD_MS = 5000;
 
 /**
  * The signing keys every instance shares through the store, and the server secret
@@ -45,6 +54,7 @@ export class KeyRing {
   #secret: Buffer | undefined;
   #loading: Promise<void> | undefined;
   #loadedAt = -Infinity;
+  #unknownKidReloadAt = -Infinity;
 
   constructor(store: SessionStore, options: KeyRingOptions) {
     this.#store = store;
@@ -74,9 +84,23 @@ export class KeyRing {
   get stale(): boolean {
     const now = this.#options.clock();
     if (now - this.#loadedAt >= this.reloadIntervalMs) return true;
-    for (const key of this.#keys.values()) {
-      if (key.algorithm === this.#options.algorithm && key.signsFrom <= now && now < key.signsUntil) return false;
-    }
+    for (const key of this.#keys.values()) if (key.signsFrom <= now && now < key.signsUntil) return false;
+    return true;
+  }
+
+  /**
+   * Re-reads the keys because a token named a `kid` this instance does not know (another
+   * instance may have published it since the last reload); at most once per
+   * {@link UNKNOWN_KID_RELOAD_MS}, so forged kids cannot turn requests into queries.
+   * Resolves to whether it reloaded.
+   */
+  async reloadForUnknownKid(kid: unknown): Promise<boolean> {
+    // Only a kid latchkey could have published (a slot key or an early rotation) is worth a query.
+    if (typeof kid !== "string" || !KID_SHAPE.test(kid)) return false;
+    const now = this.#options.clock();
+    if (now - this.#unknownKidReloadAt < UNKNOWN_KID_RELOAD_MS) return false;
+    this.#unknownKidReloadAt = now;
+    await this.load();
     return true;
   }
 
@@ -94,15 +118,20 @@ export class KeyRing {
     return this.#loading;
   }
 
-  /** The key that signs now. */
+  /**
+   * The key that signs now: the newest whose window covers the present, of the configured
+   * algorithm when there is one. A slot that began under another algorithm (a deployment
+   * that changed `algorithm`, or the 0.2 default) keeps its key until the slot ends, so
+   * every instance always knows the key that signs.
+   */
   signingKey(): LoadedKey {
     const now = this.#options.clock();
     let current: LoadedKey | undefined;
     let latest: LoadedKey | undefined;
     for (const key of this.#keys.values()) {
-      if (key.algorithm !== this.#options.algorithm || key.signsFrom > now) continue;
+      if (key.signsFrom > now) continue;
       if (!latest || key.signsFrom > latest.signsFrom) latest = key;
-      if (now < key.signsUntil && (!current || key.signsFrom > current.signsFrom)) current = key;
+      if (now < key.signsUntil && (!current || preferred(key, current, this.#options.algorithm))) current = key;
     }
     // Past every key's window (the store was unreachable at rotation time), keep signing
     // with the newest key rather than not at all; the next reload puts things right.
@@ -112,15 +141,17 @@ export class KeyRing {
   }
 
   /**
-   * Rotates ahead of schedule: publishes a new key now that starts signing one reload
-   * interval later, once every instance has loaded it, and signs until its slot ends.
-   * Resolves to the new key's id.
+   * Rotates ahead of schedule: publishes a new key now that starts signing two reload
+   * intervals later, once every instance has loaded it (a timer may fire late once), and
+   * signs until its slot ends. It has the algorithm of the key that signs now, so that the
+   * instances, whatever `algorithm` says (the CLI does not know), prefer it. Resolves to the new key's id.
    */
   async rotateNow(): Promise<{ kid: string; signsFrom: number }> {
-    const { algorithm, rotationMs, clock } = this.#options;
+    const { rotationMs, clock } = this.#options;
+    const algorithm = this.#keys.size > 0 ? this.signingKey().algorithm : this.#options.algorithm;
     const now = clock();
-    const signsFrom = now + this.reloadIntervalMs;
-    const record = await this.#generate(Math.floor(signsFrom / rotationMs), now);
+    const signsFrom = now + 2 * this.reloadIntervalMs;
+    const record = await this.#generate(Math.floor(signsFrom / rotationMs), now, algorithm);
     record.kid = `${algorithm.toLowerCase()}-r${now.toString(36)}-${randomBytes(6).toString("base64url")}`;
     record.signsFrom = signsFrom;
     await this.#store.insertSigningKey(record);
@@ -143,7 +174,7 @@ export class KeyRing {
   }
 
   /** The public half of every key that may still verify, as a JWKS. */
-  jwks(): { keys: JsonWebKey[] } {
+  jwks(): { keys: PublicJwk[] } {
     return {
       keys: [...this.#keys.values()].filter((key) => this.verificationKey(key.kid) !== undefined).map((key) => key.jwk),
     };
@@ -166,16 +197,13 @@ export class KeyRing {
     this.#secret ??= await this.#store.getOrCreateSecret(SUCCESSOR_SECRET, randomBytes(32));
     const stored = await this.#store.listSigningKeys();
     const have = new Set(stored.map((key) => key.kid));
-    const due = [slot];
-    if (now >= (slot + 1) * rotationMs - this.leadMs) due.push(slot + 1);
-    let created = false;
-    for (const dueSlot of due) {
-      if (have.has(this.#kidFor(dueSlot))) continue;
-      await this.#store.insertSigningKey(await this.#generate(dueSlot, now));
-      created = true;
-    }
+    const due: number[] = [];
+    // The present needs a key of any algorithm; the next slot gets the configured one.
+    if (!stored.some((key) => key.signsFrom <= now && now < key.signsUntil) && !have.has(this.#kidFor(slot))) due.push(slot);
+    if (now >= (slot + 1) * rotationMs - this.leadMs && !have.has(this.#kidFor(slot + 1))) due.push(slot + 1);
+    for (const dueSlot of due) await this.#store.insertSigningKey(await this.#generate(dueSlot, now));
     // Re-read after inserting: a racing instance's key may have won the slot.
-    const records = created ? await this.#store.listSigningKeys() : stored;
+    const records = due.length > 0 ? await this.#store.listSigningKeys() : stored;
     for (const record of records) {
       if (!this.#keys.has(record.kid)) this.#keys.set(record.kid, parse(record));
     }
@@ -187,20 +215,20 @@ export class KeyRing {
   // The same on every instance of one deployment (so racing inserts collide and one
   // wins), and different between deployments (the tag is keyed by this database's own
   // secret), so a verifier trusting several issuers' JWKS never sees one kid twice.
-  #kidFor(slot: number): string {
-    const { algorithm, rotationMs } = this.#options;
+  #kidFor(slot: number, algorithm = this.#options.algorithm): string {
+    const { rotationMs } = this.#options;
     const tag = createHmac("sha256", this.successorSecret).update(`kid:${algorithm}:${slot}`).digest("base64url").slice(0, 8);
     return `${algorithm.toLowerCase()}-${(slot * rotationMs).toString(36)}-${tag}`;
   }
 
-  async #generate(slot: number, now: number): Promise<SigningKeyRecord> {
-    const { algorithm, rotationMs } = this.#options;
+  async #generate(slot: number, now: number, algorithm = this.#options.algorithm): Promise<SigningKeyRecord> {
+    const { rotationMs } = this.#options;
     const pair =
       algorithm === "RS256"
         ? await generateKeyPairAsync("rsa", { modulusLength: 2048 })
         : await generateKeyPairAsync("ec", { namedCurve: "P-256" });
     return {
-      kid: this.#kidFor(slot),
+      kid: this.#kidFor(slot, algorithm),
       algorithm,
       publicKey: pair.publicKey.export({ type: "spki", format: "pem" }).toString(),
       privateKey: pair.privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
@@ -209,6 +237,12 @@ export class KeyRing {
       signsUntil: (slot + 1) * rotationMs,
     };
   }
+}
+
+// Of two keys that both cover the present: the configured algorithm first, then the newer.
+function preferred(candidate: LoadedKey, current: LoadedKey, algorithm: SigningAlgorithm): boolean {
+  const rank = (key: LoadedKey) => (key.algorithm === algorithm ? 1 : 0);
+  return rank(candidate) > rank(current) || (rank(candidate) === rank(current) && candidate.signsFrom > current.signsFrom);
 }
 
 function parse(record: SigningKeyRecord): LoadedKey {

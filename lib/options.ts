@@ -1,9 +1,16 @@
+import type { SessionClaim, SessionClaimValidator } from "./claims/claim";
 import { parseDuration, type Duration } from "./duration";
 import type { SigningAlgorithm } from "./keys";
 import type { Logger } from "./logger";
 import type { SessionHooks } from "./hooks";
 import type { MySqlConnection } from "./store/mysql";
 import type { SessionStore } from "./store/store";
+import type { SessionProperty } from "./types/express";
+
+/** An origin allowed to send unsafe requests: exact (`"https://app.example.com"`), a RegExp, or a function. */
+export type TrustedOrigin = string | RegExp;
+/** What `trustedOrigins` accepts. */
+export type TrustedOrigins = readonly TrustedOrigin[] | ((origin: string) => boolean);
 
 /**
  * Options of {@link sessionMiddleware}. Every option is checked when the factory runs;
@@ -35,7 +42,12 @@ export interface SessionMiddlewareOptions extends SessionHooks {
   refreshGrace?: Duration;
   /** How often a new signing key takes over. @default "7d" */
   keyRotationInterval?: Duration;
-  /** Access-token signature algorithm. @default "RS256" */
+  /**
+   * Signature algorithm of new signing keys. Changing it (or upgrading from 0.1, whose
+   * default was RS256) keeps the current key signing until its slot ends; keys already
+   * published keep verifying until they retire.
+   * @default "ES256"
+   */
   algorithm?: SigningAlgorithm;
   /** The `iss` claim written and required; never taken from the request. @default "latchkey" */
   issuer?: string;
@@ -69,10 +81,13 @@ export interface SessionMiddlewareOptions extends SessionHooks {
   antiCsrf?: "origin" | "custom-header" | "none";
   /**
    * Origins besides the API's own that may send unsafe requests, e.g. a frontend on
-   * another port or subdomain: `["https://app.example.com"]`.
+   * another port or subdomain: exact origins (`"https://app.example.com"`, compared
+   * case-insensitively on scheme and host), RegExps tested against the origin in lower
+   * case (`/^https:\/\/[a-z0-9-]+\.example\.com$/`), or a function of it. A string with
+   * `*` is refused: it would match nothing.
    * @default []
    */
-  trustedOrigins?: string[];
+  trustedOrigins?: TrustedOrigins;
   /**
    * How often each instance deletes expired sessions and retired keys, in small batches
    * on an unref'd timer; `false` leaves it to `npx latchkey cleanup` or your own job.
@@ -86,6 +101,50 @@ export interface SessionMiddlewareOptions extends SessionHooks {
    * @default 5000
    */
   verifyCacheSize?: number;
+  /**
+   * How many revoked sessions each instance remembers so that their access tokens are
+   * refused before they expire. Past it the oldest are forgotten (a warning says so) and
+   * their tokens fall back to expiry.
+   * @default 200000
+   */
+  revocationListSize?: number;
+  /**
+   * Log why each request was refused (a missing cookie, an expired or forged token, a
+   * failed CSRF check...), never a token. Also on with `DEBUG=latchkey`.
+   * @default false
+   */
+  debug?: boolean;
+  /**
+   * The request property latchkey's session lives under. Set it (e.g. `"latchkey"`) to run
+   * beside express-session or passport, which own `req.session`; declare the same name for
+   * TypeScript with `declare module "latchkey" { interface TypeConfig { sessionProperty: "latchkey" } }`.
+   * @default "session"
+   */
+  sessionProperty?: SessionProperty;
+  /**
+   * Claims fetched at `createSession` (and again at a refresh that finds one missing) and
+   * written into the access-token payload as `{ v, t }`.
+   * @default []
+   */
+  claims?: readonly SessionClaim<unknown>[];
+  /** Validators every `verifySession` runs, unless it overrides them. @default [] */
+  globalClaimValidators?: readonly SessionClaimValidator[];
+  /** Status of the "invalid claim" answer; must differ from 401 (the SDK refreshes on 401). @default 403 */
+  invalidClaimStatusCode?: number;
+  /**
+   * Keep at most this many live sessions per user: a login past it revokes the least
+   * recently refreshed ones (reason `evicted`) in the same transaction as the insert.
+   * @default undefined (no limit)
+   */
+  maxSessionsPerUser?: number;
+  /**
+   * In cookie mode, also send the access token (never the refresh token) in the
+   * `st-access-token` header, so the SDK's `getAccessToken()` returns it, for calling other
+   * services with it. Page script, injected script included, can then read the access token:
+   * see SECURITY.md.
+   * @default false
+   */
+  exposeAccessTokenToFrontendInCookieBasedAuth?: boolean;
   /** Where warnings and store faults are reported; `false` silences them. @default console */
   logger?: Logger | false;
   /** Milliseconds since the epoch; replace it to freeze time in tests. @default Date.now */
@@ -108,9 +167,18 @@ export interface ResolvedOptions extends SessionHooks {
   cookieSameSite: "lax" | "strict" | "none";
   olderCookieDomain: string | undefined;
   antiCsrf: "origin" | "custom-header" | "none";
-  trustedOrigins: ReadonlySet<string>;
+  /** Whether an origin (as the request sent it) is trusted by the option. */
+  trustedOrigin: (origin: string) => boolean;
   cleanupIntervalMs: number | false;
   verifyCacheSize: number;
+  revocationListSize: number;
+  debug: boolean;
+  sessionProperty: string;
+  claims: readonly SessionClaim<unknown>[];
+  globalClaimValidators: readonly SessionClaimValidator[];
+  invalidClaimStatusCode: number;
+  maxSessionsPerUser: number | undefined;
+  exposeAccessToken: boolean;
   logger: Logger | false | undefined;
   clock: () => number;
 }
@@ -143,12 +211,21 @@ const KNOWN_OPTIONS = [
   "trustedOrigins",
   "cleanupInterval",
   "verifyCacheSize",
+  "revocationListSize",
+  "debug",
+  "sessionProperty",
+  "claims",
+  "globalClaimValidators",
+  "invalidClaimStatusCode",
+  "maxSessionsPerUser",
+  "exposeAccessTokenToFrontendInCookieBasedAuth",
   "logger",
   "clock",
   "onSessionCreated",
   "onRefreshed",
   "onTheftDetected",
   "onRevoked",
+  "onRefused",
 ] as const;
 
 /** Validates options once, at start-up, and fills in defaults. */
@@ -172,7 +249,7 @@ export function resolveOptions(input: SessionMiddlewareOptions | undefined): Res
     absoluteTtlMs: duration("absoluteTtl", input.absoluteTtl ?? DEFAULTS.absoluteTtl),
     refreshGraceMs: duration("refreshGrace", input.refreshGrace ?? DEFAULTS.refreshGrace),
     keyRotationMs: duration("keyRotationInterval", input.keyRotationInterval ?? DEFAULTS.keyRotationInterval),
-    algorithm: oneOf("algorithm", input.algorithm ?? "RS256", ["RS256", "ES256"] as const),
+    algorithm: oneOf("algorithm", input.algorithm ?? "ES256", ["ES256", "RS256"] as const),
     issuer: nonEmptyString("issuer", input.issuer ?? "latchkey"),
     audience: input.audience === undefined ? undefined : nonEmptyString("audience", input.audience),
     cookieDomain: input.cookieDomain === undefined ? undefined : domain(input.cookieDomain, "cookieDomain"),
@@ -180,18 +257,32 @@ export function resolveOptions(input: SessionMiddlewareOptions | undefined): Res
     cookieSameSite: oneOf("cookieSameSite", input.cookieSameSite ?? "lax", ["lax", "strict", "none"] as const),
     olderCookieDomain: input.olderCookieDomain === undefined ? undefined : domain(input.olderCookieDomain, "olderCookieDomain"),
     antiCsrf: oneOf("antiCsrf", input.antiCsrf ?? "origin", ["origin", "custom-header", "none"] as const),
-    trustedOrigins: origins(input.trustedOrigins ?? []),
+    trustedOrigin: trustedOrigins(input.trustedOrigins ?? []),
     cleanupIntervalMs: input.cleanupInterval === false ? false : duration("cleanupInterval", input.cleanupInterval ?? "1h"),
     verifyCacheSize: count("verifyCacheSize", input.verifyCacheSize ?? 5000),
+    revocationListSize: count("revocationListSize", input.revocationListSize ?? 200_000, 1),
+    debug: flag("debug", input.debug) ?? /(^|,)\s*latchkey\s*(,|$)/.test(process.env.DEBUG ?? ""),
+    sessionProperty: propertyName(input.sessionProperty ?? "session"),
+    claims: claimList(input.claims ?? []),
+    globalClaimValidators: validatorList("globalClaimValidators", input.globalClaimValidators ?? []),
+    invalidClaimStatusCode: statusCode(input.invalidClaimStatusCode ?? 403),
+    maxSessionsPerUser: input.maxSessionsPerUser === undefined ? undefined : count("maxSessionsPerUser", input.maxSessionsPerUser, 1),
+    exposeAccessToken: flag("exposeAccessTokenToFrontendInCookieBasedAuth", input.exposeAccessTokenToFrontendInCookieBasedAuth) ?? false,
     logger: logger(input.logger),
     clock: fn("clock", input.clock) ?? Date.now,
     onSessionCreated: fn("onSessionCreated", input.onSessionCreated),
     onRefreshed: fn("onRefreshed", input.onRefreshed),
     onTheftDetected: fn("onTheftDetected", input.onTheftDetected),
     onRevoked: fn("onRevoked", input.onRevoked),
+    onRefused: fn("onRefused", input.onRefused),
   };
 
   const { accessTokenTtlMs, refreshTokenTtlMs, absoluteTtlMs, refreshGraceMs, keyRotationMs } = resolved;
+  if (accessTokenTtlMs < 1000) {
+    throw new TypeError(
+      `latchkey: option accessTokenTtl must be at least 1s (got ${accessTokenTtlMs}ms): a JWT's exp is in whole seconds, and no token outlives its lifetime.`,
+    );
+  }
   if (accessTokenTtlMs >= refreshTokenTtlMs) {
     throw new TypeError(
       `latchkey: option accessTokenTtl (${accessTokenTtlMs / 1000}s) must be shorter than refreshTokenTtl (${refreshTokenTtlMs / 1000}s).`,
@@ -236,11 +327,54 @@ function duration(name: string, value: unknown): number {
   return ms;
 }
 
-function count(name: string, value: unknown): number {
-  if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 1_000_000) {
-    throw new TypeError(`latchkey: option ${name} must be a whole number from 0 to 1000000 (got ${describe(value)}).`);
+function count(name: string, value: unknown, min = 0): number {
+  if (!Number.isInteger(value) || (value as number) < min || (value as number) > 1_000_000) {
+    throw new TypeError(`latchkey: option ${name} must be a whole number from ${min} to 1000000 (got ${describe(value)}).`);
   }
   return value as number;
+}
+
+function flag(name: string, value: unknown): boolean | undefined {
+  if (value !== undefined && typeof value !== "boolean") {
+    throw new TypeError(`latchkey: option ${name} must be true or false (got ${describe(value)}).`);
+  }
+  return value;
+}
+
+function propertyName(value: unknown): string {
+  if (typeof value !== "string" || !/^[A-Za-z_$][A-Za-z0-9_$]{0,63}$/.test(value) || value in Object.prototype) {
+    throw new TypeError(`latchkey: option sessionProperty must be a plain property name such as "latchkey" (got ${describe(value)}).`);
+  }
+  return value;
+}
+
+function statusCode(value: unknown): number {
+  if (!Number.isInteger(value) || (value as number) < 400 || (value as number) > 499 || value === 401) {
+    throw new TypeError(
+      `latchkey: option invalidClaimStatusCode must be a 4xx status other than 401 (got ${describe(value)}): ` +
+        "the frontend SDK refreshes the session on 401, so an invalid claim must answer something else.",
+    );
+  }
+  return value as number;
+}
+
+function claimList(value: unknown): readonly SessionClaim<unknown>[] {
+  if (!Array.isArray(value) || value.some((claim) => typeof claim?.key !== "string" || typeof claim?.fetchValue !== "function")) {
+    throw new TypeError("latchkey: option claims must be an array of claims such as new BooleanClaim({ key, fetchValue }).");
+  }
+  const keys = value.map((claim: SessionClaim<unknown>) => claim.key);
+  const repeated = keys.find((key, index) => keys.indexOf(key) !== index);
+  if (repeated !== undefined) throw new TypeError(`latchkey: option claims lists two claims with the key ${JSON.stringify(repeated)}.`);
+  return Object.freeze([...value]);
+}
+
+export function validatorList(name: string, value: unknown): readonly SessionClaimValidator[] {
+  if (!Array.isArray(value) || value.some((validator) => typeof validator?.id !== "string" || typeof validator?.validate !== "function")) {
+    throw new TypeError(
+      `latchkey: option ${name} must be an array of claim validators such as EmailVerified.validators.isTrue() (got ${describe(value)}).`,
+    );
+  }
+  return Object.freeze([...value]);
 }
 
 function basePath(value: unknown): string {
@@ -259,26 +393,62 @@ function domain(value: unknown, name: string): string {
   return value;
 }
 
-function origins(value: unknown): ReadonlySet<string> {
-  if (!Array.isArray(value)) {
-    throw new TypeError(`latchkey: option trustedOrigins must be an array of origins such as ["https://app.example.com"] (got ${describe(value)}).`);
+function trustedOrigins(value: unknown): (origin: string) => boolean {
+  if (typeof value === "function") {
+    const decide = value as (origin: string) => unknown;
+    return (origin) => {
+      const normalised = normaliseOrigin(origin);
+      return normalised !== undefined && decide(normalised) === true;
+    };
   }
-  const normalised = new Set<string>();
+  if (!Array.isArray(value)) {
+    throw new TypeError(
+      `latchkey: option trustedOrigins must be an array of origins such as ["https://app.example.com"], RegExps, or a function (got ${describe(value)}).`,
+    );
+  }
+  const exact = new Set<string>();
+  const patterns: RegExp[] = [];
   for (const item of value) {
-    let url: URL | undefined;
-    try {
-      url = typeof item === "string" ? new URL(item) : undefined;
-    } catch {
-      url = undefined;
+    if (item instanceof RegExp) {
+      // A global or sticky RegExp keeps state between test() calls: it would trust an origin every other time.
+      patterns.push(new RegExp(item.source, item.flags.replace(/[gy]/g, "")));
+      continue;
     }
-    if (!url || (url.protocol !== "https:" && url.protocol !== "http:") || url.origin !== item.replace(/\/$/, "")) {
+    if (typeof item === "string" && item.includes("*")) {
+      throw new TypeError(
+        `latchkey: option trustedOrigins lists ${JSON.stringify(item)}, but a string matches one origin exactly and "*" matches nothing. ` +
+          "Use a RegExp, e.g. /^https:\\/\\/[a-z0-9-]+\\.example\\.com$/, or a function.",
+      );
+    }
+    const url = typeof item === "string" ? parseUrl(item) : undefined;
+    const origin = url && !url.username && !url.password && url.pathname === "/" && !url.search && !url.hash ? normaliseOrigin(item) : undefined;
+    if (origin === undefined) {
       throw new TypeError(
         `latchkey: option trustedOrigins must list origins (scheme://host[:port], no path) such as "https://app.example.com" (got ${describe(item)}).`,
       );
     }
-    normalised.add(url.origin);
+    exact.add(origin);
   }
-  return normalised;
+  return (origin) => {
+    const normalised = normaliseOrigin(origin);
+    return normalised !== undefined && (exact.has(normalised) || patterns.some((pattern) => pattern.test(normalised)));
+  };
+}
+
+function parseUrl(value: string): URL | undefined {
+  try {
+    return new URL(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/** An origin with scheme and host in lower case and the default port dropped; `undefined` for anything else. */
+export function normaliseOrigin(origin: string): string | undefined {
+  // "null" (sandboxed frames, file://) and garbage are no origin at all.
+  const url = parseUrl(origin);
+  if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) return undefined;
+  return url.origin;
 }
 
 function nonEmptyString(name: string, value: unknown): string {

@@ -21,7 +21,8 @@ export function runtimeOf(req: Request): Runtime {
   const runtime = (req as WithRuntime)[RUNTIME];
   if (!runtime) {
     throw new Error(
-      "latchkey: this request did not pass through sessionMiddleware(). Add app.use(sessionMiddleware()) before your routes.",
+      "latchkey: this request did not pass through sessionMiddleware(). Add app.use(sessionMiddleware()) before your routes " +
+        "(at the application root: app.use(sessions), not app.use(\"/api\", sessions)).",
     );
   }
   return runtime;

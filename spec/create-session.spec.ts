@@ -24,7 +24,8 @@ describeEachStore("res.createSession", (stores) => {
     const access = expectCookie(res, "sAccessToken", { path: "/", httponly: true, samesite: "Lax", secure: undefined });
     const refresh = expectCookie(res, "sRefreshToken", { path: "/auth/session/refresh", httponly: true, samesite: "Lax" });
     expect(access.value.split(".")).toHaveLength(3);
-    expect(refresh.value).toMatch(/^[0-9a-f-]{36}\.[A-Za-z0-9_-]{43}$/);
+    // <handle>.<lineage: 128 bits>.<secret: 256 bits>
+    expect(refresh.value).toMatch(new RegExp(`^${res.body.handle}\\.[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}$`));
     expect(res.headers["access-control-expose-headers"]).toBe("front-token");
 
     const row = await store.findSession(res.body.handle);
@@ -35,7 +36,17 @@ describeEachStore("res.createSession", (stores) => {
       revokedAt: null,
       userAgent: "spec-agent/1.0",
     });
-    expect(events.created).toEqual([{ handle: res.body.handle, userId: "user-1", ip: expect.any(String), userAgent: "spec-agent/1.0" }]);
+    expect(events.created).toEqual([
+      {
+        handle: res.body.handle,
+        userId: "user-1",
+        ip: expect.any(String),
+        userAgent: "spec-agent/1.0",
+        clientIp: expect.any(String),
+        clientUserAgent: "spec-agent/1.0",
+        at: expect.any(Number),
+      },
+    ]);
   });
 
   it("sends a front-token the SDK can decode: standard base64 JSON {uid, ate (ms), up}", async () => {
@@ -55,9 +66,9 @@ describeEachStore("res.createSession", (stores) => {
     const { access, handle } = await login(app, "user-1", { payload: { role: "admin" } });
     const header = decodeJwtPart(access, 0);
     const claims = decodeJwtPart(access, 1);
-    expect(header).toEqual({ alg: "RS256", typ: "at+jwt", kid: expect.any(String) });
-    // At least the 15-minute lifetime, rounded up to the next whole second.
-    expect([900, 901]).toContain((claims.exp as number) - (claims.iat as number));
+    expect(header).toEqual({ alg: "ES256", typ: "at+jwt", kid: expect.any(String) });
+    // Never longer than the 15-minute lifetime: exp is floored from milliseconds, iat too.
+    expect([899, 900]).toContain((claims.exp as number) - (claims.iat as number));
     expect(claims).toEqual({
       role: "admin",
       sub: "user-1",
@@ -66,7 +77,15 @@ describeEachStore("res.createSession", (stores) => {
       exp: expect.any(Number),
       iss: "https://api.example.com",
       aud: "web",
+      authTime: claims.iat,
     });
+  });
+
+  it("signs with RS256 when configured, and the token verifies", async () => {
+    const { app } = createApp({ store: stores.create(), algorithm: "RS256" });
+    const { access } = await login(app);
+    expect(decodeJwtPart(access, 0)).toEqual({ alg: "RS256", typ: "at+jwt", kid: expect.stringMatching(/^rs256-/) });
+    await request(app).get("/api/me").set("Cookie", `sAccessToken=${access}`).expect(200);
   });
 
   it("gives the refresh cookie the session's idle lifetime and the access cookie the same, outliving the JWT", async () => {
@@ -169,7 +188,7 @@ describeEachStore("res.createSession", (stores) => {
     const res = await request(app).post("/login").send({ userId, payload: { blob: "x".repeat(1900) } }).expect(400);
     expect(res.body.message).toMatch(/^latchkey: the access token would be \d+ characters; .* the limit is 4096\./);
     expect(res.headers["set-cookie"]).toBeUndefined();
-    expect(await store.listForUser(userId, Date.now())).toEqual([]);
+    expect(await store.listForUser(userId, Date.now(), { limit: 10 })).toEqual([]);
   });
 
   it("marks responses that carry tokens Cache-Control: no-store", async () => {

@@ -44,7 +44,9 @@ describeEachStore("CSRF defence for cookie-authenticated unsafe requests", (stor
 
   it("requires the rid header on unsafe methods when SameSite=None", async () => {
     const { app } = createApp({ store: stores.create(), cookieSameSite: "none", cookieSecure: true });
-    const res = await request(app).post("/login").send({ userId: "u" }).expect(200);
+    // The login sets cookies, so it needs rid too (login CSRF); the SDK sends it on every request.
+    await request(app).post("/login").send({ userId: "u" }).expect(403);
+    const res = await request(app).post("/login").set("rid", "anti-csrf").send({ userId: "u" }).expect(200);
     const access = `__Host-sAccessToken=${setCookies(res).get("__Host-sAccessToken")!.value}`;
     const refused = await request(app).post("/api/me").set("Cookie", access).expect(401);
     expect(refused.body).toEqual({ message: "try refresh token" });
@@ -62,6 +64,22 @@ describeEachStore("CSRF defence for cookie-authenticated unsafe requests", (stor
     const off = createApp({ store: stores.create(), antiCsrf: "none" });
     const other = await login(off.app);
     await request(off.app).post("/api/me").set("Cookie", accessCookie(other.access)).set("Origin", "https://evil.example").expect(200);
+  });
+
+  it.each<[string, unknown, string, number]>([
+    ["an exact origin, whatever the case of scheme and host", ["https://App.Example.com"], "HTTPS://APP.EXAMPLE.COM", 200],
+    ["an exact origin with its default port spelt out", ["https://app.example.com:443"], "https://app.example.com", 200],
+    ["an exact origin, not another port", ["https://app.example.com"], "https://app.example.com:8443", 401],
+    ["a RegExp over the origin in lower case", [/^https:\/\/[a-z0-9-]+\.example\.com$/], "https://Tenant-7.EXAMPLE.com", 200],
+    ["a RegExp, anchored, refusing a look-alike", [/^https:\/\/[a-z0-9-]+\.example\.com$/], "https://evil.example.com.attacker.net", 401],
+    ["a global RegExp, every time (lastIndex does not leak between requests)", [/^https:\/\/app\.example\.com$/g], "https://app.example.com", 200],
+    ["a function of the origin", (origin: string) => origin.endsWith(".example.com"), "https://b.example.com", 200],
+    ["a function that says no", () => false, "https://b.example.com", 401],
+    ['"null" (a sandboxed frame), never', [/.*/], "null", 401],
+  ])("trusts %s", async (_label, trustedOrigins, origin, status) => {
+    const { app } = createApp({ store: stores.create(), trustedOrigins: trustedOrigins as never });
+    const { access } = await login(app);
+    for (let i = 0; i < 2; i++) await request(app).post("/api/me").set("Origin", origin).set("Cookie", accessCookie(access)).expect(status);
   });
 
   it("refuses bad trustedOrigins at start-up", () => {

@@ -1,5 +1,6 @@
 import { createHmac, createPrivateKey, createPublicKey, createSign, generateKeyPairSync, type KeyObject } from "node:crypto";
 import type { SessionStore } from "../lib";
+import { verifySession } from "../lib";
 import { accessCookie, countingStore, createApp, describeEachStore, fakeClock, login, refreshCookie, request, type TestApp } from "./helpers";
 
 const b64 = (value: unknown) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
@@ -82,7 +83,9 @@ describeEachStore("forged and broken access tokens", (stores) => {
   beforeAll(async () => {
     const clock = fakeClock(Date.now());
     counted = countingStore(stores.create());
-    fixture = createApp({ store: counted.store, clock: clock.now });
+    // RS256: this table forges RSA signatures (algorithm confusion with the RSA public key);
+    // the ES256 default has a table of its own below.
+    fixture = createApp({ store: counted.store, clock: clock.now, algorithm: "RS256" });
     const real = await login(fixture.app, "user-1");
     const other = await login(fixture.app, "user-2");
     const [key] = await counted.store.listSigningKeys();
@@ -130,9 +133,115 @@ describeEachStore("forged and broken access tokens", (stores) => {
   it("refuses an access token as a refresh token, and another session's refresh token", async () => {
     const asRefresh = await request(fixture.app).post("/auth/session/refresh").set("Cookie", refreshCookie(context.token)).expect(401);
     expect(asRefresh.body).toEqual({ message: "unauthorised" });
-    const spliced = `${context.handle}.${context.other.refresh.split(".")[1]}`;
+    // This session's handle with the other session's lineage and secret: a guess, not theft.
+    const spliced = [context.handle, ...context.other.refresh.split(".").slice(1)].join(".");
     const other = await request(fixture.app).post("/auth/session/refresh").set("Cookie", refreshCookie(spliced)).expect(401);
     expect(other.body).toEqual({ message: "unauthorised" });
     expect(fixture.events.theft).toEqual([]);
+  });
+});
+
+// ES256, the default: one encoding per token, and the time claims checked against the
+// configuration and the key (issue 10 item 10).
+const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+const es = (key: KeyObject, dsaEncoding: "ieee-p1363" | "der" = "ieee-p1363") => (input: string) =>
+  createSign("SHA256").update(input).sign({ key, dsaEncoding }).toString("base64url");
+
+/** The same signature with S replaced by n - S: it verifies as well, so only the low form may pass. */
+function flipS(token: string): string {
+  const [header, payload, signature] = token.split(".") as [string, string, string];
+  const bytes = Buffer.from(signature, "base64url");
+  const s = BigInt(`0x${bytes.subarray(32).toString("hex")}`);
+  bytes.set(Buffer.from((P256_ORDER - s).toString(16).padStart(64, "0"), "hex"), 32);
+  return `${header}.${payload}.${bytes.toString("base64url")}`;
+}
+
+describeEachStore("ES256 access tokens under attack", (stores) => {
+  const HOUR = 3_600_000;
+  let fixture: TestApp;
+  let c: Context;
+  let logged: string[];
+
+  beforeAll(async () => {
+    // Ten seconds into a key slot, so that a token can claim to predate its key and still be unexpired.
+    const start = Math.floor(Date.now() / HOUR) * HOUR + 10_000;
+    const clock = fakeClock(start);
+    logged = [];
+    const store = stores.create();
+    fixture = createApp({ store, clock: clock.now, keyRotationInterval: "1h", logger: { warn: (m) => void logged.push(m), error: (m) => void logged.push(m) } });
+    fixture.app.get("/api/proto", verifySession(), (req, res) => {
+      const payload = req.session!.accessTokenPayload as Record<string, unknown>;
+      res.json({ admin: payload.admin ?? null, prototype: Object.getPrototypeOf(payload) === null ? "none" : "some" });
+    });
+    const real = await login(fixture.app, "user-1");
+    const other = await login(fixture.app, "user-2");
+    const [key] = await store.listSigningKeys();
+    expect(key?.algorithm).toBe("ES256");
+    const privateKey = createPrivateKey(key!.privateKey);
+    c = {
+      token: real.access,
+      refresh: real.refresh,
+      other: { refresh: other.refresh },
+      kid: key!.kid,
+      key: privateKey,
+      publicPem: createPublicKey(privateKey).export({ type: "spki", format: "pem" }).toString(),
+      now: Math.floor(clock.now() / 1000),
+      handle: real.handle,
+    };
+  });
+
+  // Signed as latchkey signs, in low-S form, so each case fails for its own defect alone.
+  const esSigned = (payload: unknown, encoding: "ieee-p1363" | "der" = "ieee-p1363") => {
+    const token = signRaw({ alg: "ES256", typ: "at+jwt", kid: c.kid }, payload, es(c.key, encoding));
+    return encoding === "der" || !isHighS(token) ? token : flipS(token);
+  };
+  const isHighS = (token: string) => BigInt(`0x${Buffer.from(token.split(".")[2] as string, "base64url").subarray(32).toString("hex")}`) > P256_ORDER >> 1n;
+
+  it("accepts a token signed as latchkey signs (so each case below fails for its defect alone)", async () => {
+    await request(fixture.app).get("/api/me").set("Cookie", accessCookie(esSigned(claims(c)))).expect(200);
+  });
+
+  // First: the warning is rate-limited (one every 30 s per kind), and the table below has a skewed token too.
+  it("logs the skew of a token from a clock running ahead, without the token", async () => {
+    logged.length = 0;
+    const token = esSigned(claims(c, { iat: c.now + 90, exp: c.now + 600 }));
+    await request(fixture.app).get("/api/me").set("Cookie", accessCookie(token)).expect(401);
+    expect(logged).toEqual([expect.stringMatching(/clock skew between instances: access token issued 90 s in the future/)]);
+    expect(logged.join()).not.toContain(token.split(".")[2]);
+  });
+
+  it.each<[string, () => string, string]>([
+    ["the real token with S replaced by n - S (it verifies, but is not the one encoding)", () => flipS(c.token), "try refresh token"],
+    ["a token signed with a high S", () => flipS(esSigned(claims(c))), "try refresh token"],
+    ["a signature whose last base64url character carries stray bits", () => {
+      const token = esSigned(claims(c));
+      const last = token.at(-1) as string;
+      // 64 bytes end on a character whose low 4 bits are unused: flipping one keeps the bytes.
+      const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+      return token.slice(0, -1) + (alphabet[alphabet.indexOf(last) ^ 1] as string);
+    }, "unauthorised"],
+    ["a DER-encoded signature (JOSE needs raw r || s)", () => esSigned(claims(c), "der"), "unauthorised"],
+    ["an iat 60 s ahead (clock skew a refresh cures)", () => esSigned(claims(c, { iat: c.now + 60, exp: c.now + 600 })), "try refresh token"],
+    ["an iat ten minutes ahead", () => esSigned(claims(c, { iat: c.now + 600, exp: c.now + 900 })), "unauthorised"],
+    ["a lifetime longer than accessTokenTtl (one hour)", () => esSigned(claims(c, { iat: c.now - 10, exp: c.now + 3590 })), "try refresh token"],
+    ["an iat before its key began to sign", () => esSigned(claims(c, { iat: c.now - 20, exp: c.now + 500 })), "unauthorised"],
+  ])("refuses %s", async (_label, forge, message) => {
+    const token = forge();
+    expect(Buffer.from(token.split(".")[2] as string, "base64url").length).toBeGreaterThan(0);
+    const res = await request(fixture.app).get("/api/me").set("Cookie", accessCookie(token));
+    expect([res.status, res.body]).toEqual([401, { message }]);
+  });
+
+  it("issues only low-S tokens itself", async () => {
+    for (let i = 0; i < 20; i++) {
+      const { access } = await login(fixture.app, `user-${i}`);
+      expect(isHighS(access)).toBe(false);
+    }
+  });
+
+  it("keeps a __proto__ claim an ordinary property: it never becomes the payload's prototype", async () => {
+    const payload = JSON.parse(`{"sub":"user-1","sid":"${c.handle}","iat":${c.now},"exp":${c.now + 600},"iss":"latchkey","__proto__":{"admin":true}}`);
+    const res = await request(fixture.app).get("/api/proto").set("Cookie", accessCookie(esSigned(payload))).expect(200);
+    expect(res.body).toEqual({ admin: null, prototype: "none" });
   });
 });

@@ -69,7 +69,7 @@ export class StoreFactory {
     const connection = await mysql.createConnection({ uri: DATABASE_URL });
     try {
       for (const prefix of this.#prefixes.splice(0)) {
-        for (const table of ["sessions", "signing_keys", "secrets", "schema_version"]) {
+        for (const table of ["sessions", "signing_keys", "secrets", "claim_invalidations", "schema_version"]) {
           await connection.query(`DROP TABLE IF EXISTS \`${prefix}${table}\``);
         }
       }
@@ -230,14 +230,21 @@ export function decodeJwtPart(token: string, index: 0 | 1): Record<string, unkno
 }
 
 // What each instance runs on its own timers, whatever the traffic: not per-request I/O.
-const BACKGROUND_CALLS: ReadonlySet<string> = new Set(["listRevokedSince", "deleteExpired", "deleteRetiredKeys"]);
+const BACKGROUND_CALLS: ReadonlySet<string> = new Set([
+  "listRevokedSince",
+  "listClaimInvalidationsSince",
+  "deleteExpired",
+  "deleteRetiredKeys",
+  "deleteClaimInvalidations",
+]);
 
 /** Wraps a store so a test can count (and break) the calls requests make (timers' calls are left out). */
 export function countingStore(store: SessionStore): { store: SessionStore; calls: string[] } {
   const calls: string[] = [];
   const proxy = new Proxy(store, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
+    get(target, property) {
+      // The target as receiver: stores keep private fields, which a proxy does not have.
+      const value = Reflect.get(target, property, target);
       if (typeof value !== "function") return value;
       return (...args: unknown[]) => {
         if (!BACKGROUND_CALLS.has(String(property))) calls.push(String(property));

@@ -42,7 +42,39 @@ describeEachStore("hostile input", (stores) => {
     const { app } = createApp({ store });
     const res = await request(app).post("/login").send({ userId: "big", data: { blob: "x".repeat(70_000) } }).expect(400);
     expect(res.body.message).toMatch(/^latchkey: sessionData is \d+ bytes as JSON; the limit is 65536\.$/);
-    expect(await store.listForUser("big", Date.now())).toEqual([]);
+    expect(await store.listForUser("big", Date.now(), { limit: 1000 })).toEqual([]);
+  });
+
+  const nested = (depth: number): unknown => (depth === 0 ? "leaf" : { n: nested(depth - 1) });
+
+  // Input the two stores would treat differently (MySQL stores a lone surrogate as "?" and
+  // refuses it inside JSON; MariaDB's JSON columns refuse 32 levels of nesting) is refused
+  // up front, alike, with a TypeError — not a 503 from the database or a silent collision.
+  it.each<[string, Record<string, unknown>, RegExp]>([
+    ["a user id with a lone surrogate", { userId: "bob\ud800" }, /^latchkey: userId must be well-formed Unicode/],
+    ["a user id with a lone low surrogate", { userId: "\udc00bob" }, /^latchkey: userId must be well-formed Unicode/],
+    ["a payload with a lone surrogate", { userId: "u", payload: { name: "x\ud83d" } }, /^latchkey: accessTokenPayload must be well-formed Unicode/],
+    ["a payload key with a lone surrogate", { userId: "u", payload: { ["k\udfff"]: 1 } }, /^latchkey: accessTokenPayload must be well-formed Unicode/],
+    ["session data nested 32 levels deep", { userId: "u", data: nested(32) as Record<string, unknown> }, /^latchkey: sessionData nests objects and arrays more than 31 levels deep/],
+  ])("refuses %s with a TypeError on every store, writing nothing", async (_label, body, message) => {
+    const store = stores.create();
+    const { app, sessions } = createApp({ store });
+    const res = await request(app).post("/login").send(body).expect(400);
+    expect(res.body.message).toMatch(message);
+    expect(await sessions.getAllSessionHandlesForUser("u")).toEqual([]);
+  });
+
+  it("keeps what is well-formed: paired surrogates, text that merely looks like an escape, 31 levels of nesting", async () => {
+    const store = stores.create();
+    const { app, sessions } = createApp({ store });
+    const res = await request(app)
+      .post("/login")
+      .send({ userId: "emoji 😀", payload: { text: "\\ud800 is six characters" }, data: nested(31) })
+      .expect(200);
+    const info = await sessions.getSessionInformation(res.body.handle);
+    expect(info?.userId).toBe("emoji 😀");
+    expect(info?.accessTokenPayload).toEqual({ text: "\\ud800 is six characters" });
+    expect(info?.sessionData).toEqual(nested(31));
   });
 
   it("never answers 5xx, never crashes and never leaves an unhandled rejection, whatever the client sends", async () => {

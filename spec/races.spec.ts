@@ -12,7 +12,7 @@ describeEachStore("races", (stores) => {
     const handles = new Set(responses.map((res) => res.body.handle as string));
     expect(handles.size).toBe(200);
     let rows = 0;
-    for (let i = 0; i < 7; i++) rows += (await store.listForUser(`user-${i}`, Date.now())).length;
+    for (let i = 0; i < 7; i++) rows += (await store.listForUser(`user-${i}`, Date.now(), { limit: 1000 })).length;
     expect(rows).toBe(200);
   });
 

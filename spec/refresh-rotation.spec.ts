@@ -119,9 +119,10 @@ describeEachStore("POST /auth/session/refresh", (stores) => {
   });
 
   it.each([
-    ["no refresh token", () => ""],
+    ["only an access cookie (a stale one after the refresh cookie went)", (t: { access: string }) => accessCookie(t.access)],
     ["garbage", () => refreshCookie("not-a-token")],
-    ["an unknown session", () => refreshCookie(`00000000-0000-4000-8000-000000000000.${"A".repeat(43)}`)],
+    ["an unknown session", () => refreshCookie(`00000000-0000-4000-8000-000000000000.${"A".repeat(22)}.${"A".repeat(43)}`)],
+    ["an unknown session in the 0.1 shape", () => refreshCookie(`00000000-0000-4000-8000-000000000000.${"A".repeat(43)}`)],
     ["an access token", (t: { access: string }) => refreshCookie(t.access)],
     ["a j: JSON cookie", () => 'sRefreshToken=j:{"a":1}'],
   ])("answers %s with 401 unauthorised, clears the tokens and sends front-token: remove", async (_label, cookie) => {
@@ -134,10 +135,22 @@ describeEachStore("POST /auth/session/refresh", (stores) => {
     expectCleared(res, "sRefreshToken", REFRESH);
   });
 
+  it.each([
+    ["no cookie at all (a cross-site form posting here: logout CSRF)", {}],
+    ["only cookies of other names", { Cookie: "theme=dark; sFrontToken=abc" }],
+  ])("answers a request with %s with 401 and clears nothing: no Set-Cookie, no front-token", async (_label, headers) => {
+    const { app } = createApp({ store: stores.create() });
+    await login(app);
+    const res = await request(app).post(REFRESH).set(headers).expect(401);
+    expect(res.body).toEqual({ message: "unauthorised" });
+    expect(res.headers["set-cookie"]).toBeUndefined();
+    expect(res.headers["front-token"]).toBeUndefined();
+  });
+
   it("refuses a guessed secret for a real handle without revoking the victim's session", async () => {
     const { app, events } = createApp({ store: stores.create() });
     const victim = await login(app);
-    const guess = `${victim.handle}.${"B".repeat(43)}`;
+    const guess = `${victim.handle}.${"C".repeat(22)}.${"B".repeat(43)}`;
     const res = await request(app).post(REFRESH).set("Cookie", refreshCookie(guess)).expect(401);
     expect(res.body).toEqual({ message: "unauthorised" });
     expect(events.theft).toEqual([]);

@@ -76,7 +76,7 @@ describe("#1 refresh-token entropy [memory store]", () => {
     const secrets: Buffer[] = [];
     for (let i = 0; i < 200; i++) {
       const { refresh } = await login(app, `user-${i}`);
-      secrets.push(Buffer.from(refresh.split(".")[1] as string, "base64url"));
+      secrets.push(Buffer.from(refresh.split(".")[2] as string, "base64url"));
     }
     expect(new Set(secrets.map((secret) => secret.length))).toEqual(new Set([32]));
     expect(new Set(secrets.map((secret) => secret.toString("hex"))).size).toBe(secrets.length);
@@ -98,7 +98,8 @@ describe("#1 refresh-token entropy [memory store]", () => {
     const spy = jest.spyOn(nodeCrypto, "randomBytes").mockImplementation(((size: number) => Buffer.alloc(size, 7)) as never);
     try {
       const { refresh } = await login(app, "stubbed");
-      expect(refresh.split(".")[1]).toBe(Buffer.alloc(32, 7).toString("base64url"));
+      // <handle>.<lineage: randomBytes(16)>.<secret: randomBytes(32)>
+      expect(refresh.split(".").slice(1)).toEqual([Buffer.alloc(16, 7).toString("base64url"), Buffer.alloc(32, 7).toString("base64url")]);
     } finally {
       spy.mockRestore();
     }
@@ -110,15 +111,16 @@ describeEachStore("security checklist: tokens and what is stored", (stores) => {
     const { app } = createApp({ store: stores.create() });
     const { access, refresh, handle, res } = await login(app, "user-1", { payload: { role: "admin" }, data: { secretNote: "server-only" } });
     const claims = decodeJwtPart(access, 1);
-    expect(Object.keys(claims).sort()).toEqual(["exp", "iat", "iss", "role", "sid", "sub"]);
-    expect(decodeJwtPart(access, 0)).toEqual({ alg: "RS256", typ: "at+jwt", kid: expect.any(String) });
+    expect(Object.keys(claims).sort()).toEqual(["authTime", "exp", "iat", "iss", "role", "sid", "sub"]);
+    expect(decodeJwtPart(access, 0)).toEqual({ alg: "ES256", typ: "at+jwt", kid: expect.any(String) });
     const front = decodeFrontToken(res.headers["front-token"] as string);
     expect(front.up).toEqual(claims);
     for (const text of [access, res.headers["front-token"] as string, JSON.stringify(front), JSON.stringify(claims)]) {
       expect(text).not.toMatch(/secretNote|server-only/);
     }
-    // The refresh token is the (non-secret) handle and 256 random bits: no user id, no time.
-    expect(refresh).toMatch(new RegExp(`^${handle}\\.[A-Za-z0-9_-]{43}$`));
+    // The refresh token is the (non-secret) handle, 128 random bits of lineage and 256 random
+    // bits of secret: no user id, no time.
+    expect(refresh).toMatch(new RegExp(`^${handle}\\.[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}$`));
   });
 
   it("#4 stores only SHA-256 of the refresh token: no column holds the token or its secret", async () => {
@@ -188,16 +190,23 @@ describeEachStore("security checklist: tokens and what is stored", (stores) => {
     const { app } = createApp({ store: counted.store });
     await login(app);
     const invented = randomUUID();
-    const res = await request(app).post(REFRESH).set("Cookie", refreshCookie(`${invented}.${"A".repeat(43)}`)).expect(401);
+    const res = await request(app).post(REFRESH).set("Cookie", refreshCookie(`${invented}.${"A".repeat(22)}.${"A".repeat(43)}`)).expect(401);
     expect(res.body).toEqual(UNAUTHORISED);
     expect(await counted.store.findSession(invented)).toBeNull();
 
+    // A handle cannot even be asked for: the option does not exist, and the call says so.
     app.post("/login-with-handle", async (_req, res) => {
-      const session = await res.createSession("user-1", { handle: "chosen-by-client" } as never);
-      res.json({ handle: session.handle });
+      try {
+        await res.createSession("user-1", { handle: "chosen-by-client" } as never);
+        res.json({ created: true });
+      } catch (error) {
+        res.status(400).json({ message: (error as Error).message });
+      }
     });
-    const chosen = await request(app).post("/login-with-handle").expect(200);
-    expect(chosen.body.handle).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const chosen = await request(app).post("/login-with-handle").expect(400);
+    expect(chosen.body.message).toMatch(/^latchkey: unknown createSession option handle\./);
+    const own = (await login(app)).handle;
+    expect(own).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 
   it("#64 never creates a session implicitly: anonymous traffic to every endpoint writes no session row", async () => {
@@ -222,7 +231,8 @@ describeEachStore("security checklist: JWT verification", (stores) => {
 
   beforeAll(async () => {
     counted = countingStore(stores.create());
-    fixture = createApp({ store: counted.store });
+    // RS256: the confusion attacks below key HMACs with the RSA public key's text forms.
+    fixture = createApp({ store: counted.store, algorithm: "RS256" });
     f = await forgery(fixture.app, counted.store);
   });
 
@@ -584,12 +594,14 @@ describeEachStore("security checklist: refresh, expiry, fixation and sign-out", 
     expect(theft).toEqual([expect.stringContaining(stolen.handle)]);
     for (const line of lines) {
       expect(line).not.toMatch(/[\r\n]/);
-      for (const secret of [stolen.refresh, stolen.access, rotated.refresh, rotated.access, stolen.refresh.split(".")[1] as string]) {
+      for (const secret of [stolen.refresh, stolen.access, rotated.refresh, rotated.access, ...stolen.refresh.split(".").slice(1)]) {
         expect(line.includes(secret)).toBe(false);
       }
     }
     // The hook gets the user id as a field, unaltered, for a structured logger to escape.
-    expect(events.theft).toEqual([{ handle: stolen.handle, userId, ip: expect.any(String), userAgent: null }]);
+    expect(events.theft).toEqual([
+      { handle: stolen.handle, userId, ip: expect.any(String), userAgent: null, clientIp: expect.any(String), clientUserAgent: null, at: clock.now() },
+    ]);
     expect(JSON.stringify(events.theft)).not.toContain(stolen.refresh.split(".")[1]);
   });
 
@@ -717,7 +729,8 @@ describeEachStore("security checklist: input handling", (stores) => {
     const { app, sessions } = createApp({ store: counted.store });
     await login(app);
     counted.calls.length = 0;
-    for (const bad of [{ user_id: 1 }, ["a"], { toString: () => "user-1" }, 42, null]) {
+    // What a JavaScript caller (or a request body passed straight through) can hand in.
+    for (const bad of [{ user_id: 1 }, ["a"], { toString: () => "user-1" }, 42, null] as never[]) {
       expect(await sessions.revokeSession(bad)).toBe(false);
       expect(await sessions.getSessionInformation(bad)).toBeNull();
       expect(await sessions.updateSessionData(bad, {})).toBe(false);

@@ -92,18 +92,20 @@ describeEachStore("req.session and the management API", (stores) => {
       [first, false],
       [second.handle, true],
     ]);
+    // Metadata only: no payload and no session data (server-side data stays server-side).
     expect(listed[0]).toEqual({
       handle: first,
       userId: "user-1",
-      accessTokenPayload: {},
-      sessionData: {},
       createdAt: expect.any(Number),
       lastRefreshedAt: expect.any(Number),
+      authTime: listed[0]?.createdAt,
       expiresAt: expect.any(Number),
       absoluteExpiresAt: expect.any(Number),
-      revokedAt: null,
+      persistent: true,
       ip: expect.stringMatching(/127\.0\.0\.1/),
       userAgent: "Firefox/140",
+      lastIp: null,
+      lastUserAgent: null,
       current: false,
     });
     expect(JSON.stringify(listed)).not.toMatch(/TokenHash/);
@@ -119,7 +121,7 @@ describeEachStore("req.session and the management API", (stores) => {
     expect(await sessions.updateSessionData("unknown", {})).toBe(false);
     expect(await sessions.getSessionInformation("unknown")).toBeNull();
     await expect(sessions.mergeIntoAccessTokenPayload(handle, { exp: 1 })).rejects.toThrow(TypeError);
-    await expect(sessions.listSessions({ id: 1 })).rejects.toThrow(/userId must be a non-empty string/);
+    await expect(sessions.listSessions({ id: 1 } as never)).rejects.toThrow(/userId must be a non-empty string/);
   });
 
   it("revokeOtherSessions keeps only the current one", async () => {
@@ -135,6 +137,77 @@ describeEachStore("req.session and the management API", (stores) => {
     expect(await sessions.getAllSessionHandlesForUser("user-1")).toEqual([third.handle]);
     await request(app).get("/api/me").set("Cookie", accessCookie(other.access)).expect(401);
   });
+
+  it("shows where a session was last refreshed from, beside where it was created", async () => {
+    const { app, sessions } = appWithSessionRoutes();
+    const created = await request(app).post("/login").set("User-Agent", "Firefox/140 (laptop)").send({ userId: "user-1" }).expect(200);
+    await request(app).post("/auth/session/refresh").set("Cookie", refreshCookie(tokensOf(created).refresh)).set("User-Agent", "curl/8.5").expect(200);
+    const [listed] = await sessions.listSessions("user-1");
+    expect(listed).toMatchObject({ userAgent: "Firefox/140 (laptop)", lastUserAgent: "curl/8.5", ip: expect.any(String), lastIp: expect.any(String) });
+    expect(await sessions.getSessionInformation(created.body.handle)).toMatchObject({ userAgent: "Firefox/140 (laptop)", lastUserAgent: "curl/8.5" });
+  });
+
+  it("pages a user's sessions with limit and nextCursor, without gaps or repeats", async () => {
+    const { app, sessions, store } = appWithSessionRoutes();
+    const handles: string[] = [];
+    for (let i = 0; i < 25; i++) handles.push((await login(app, "many")).handle);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    const sizes: number[] = [];
+    do {
+      const page = await sessions.listSessions("many", { limit: 10, ...(cursor ? { cursor } : {}) });
+      sizes.push(page.length);
+      seen.push(...page.map((session) => session.handle));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(sizes).toEqual([10, 10, 5]);
+    expect(seen).toEqual((await store.listForUser("many", Date.now(), { limit: 100 })).map((row) => row.handle));
+    expect(new Set(seen)).toEqual(new Set(handles));
+    expect((await sessions.listSessions("many")).nextCursor).toBeNull();
+    await expect(sessions.listSessions("many", { limit: 0 })).rejects.toThrow("latchkey: listSessions limit must be a whole number from 1 to 1000 (got 0).");
+    await expect(sessions.listSessions("many", { cursor: "not-a-cursor" })).rejects.toThrow("latchkey: listSessions cursor must be the nextCursor of a previous page.");
+  });
+
+  it("revokes the other sessions of a user with many, in batches, and lists only metadata", async () => {
+    const { app, sessions, store } = appWithSessionRoutes();
+    const current = await login(app, "crowd");
+    const now = Date.now();
+    for (let i = 0; i < 1200; i += 200) {
+      await Promise.all(
+        Array.from({ length: 200 }, (_, j) =>
+          store.createSession({
+            handle: `00000000-0000-4000-8000-${String(i + j).padStart(12, "0")}`,
+            userId: "crowd",
+            refreshTokenHash: Buffer.alloc(32, 5),
+            prevRefreshTokenHash: null,
+            lineageHash: null,
+            rotatedAt: null,
+            undelivered: false,
+            accessTokenPayload: { role: "x" },
+            sessionData: { big: "y".repeat(2000) },
+            createdAt: now - 10_000,
+            lastRefreshedAt: now - 10_000,
+            authTime: now - 10_000,
+            expiresAt: now + 3_600_000,
+            absoluteExpiresAt: now + 3_600_000,
+            idleTtl: null,
+            persistent: true,
+            revokedAt: null,
+            ip: null,
+            userAgent: null,
+            lastIp: null,
+            lastUserAgent: null,
+          }),
+        ),
+      );
+    }
+    const listed = await sessions.listSessions("crowd", { limit: 5 });
+    expect(listed.every((session) => !("sessionData" in session) && !("accessTokenPayload" in session))).toBe(true);
+    const revoked = await sessions.revokeOtherSessions(current.handle);
+    expect(revoked).toHaveLength(1200);
+    expect(new Set(revoked).has(current.handle)).toBe(false);
+    expect(await sessions.getAllSessionHandlesForUser("crowd")).toEqual([current.handle]);
+  }, 30_000);
 
   it("refuses a payload merge that would make the access token too large, and stores nothing", async () => {
     const { app, sessions, store } = appWithSessionRoutes();

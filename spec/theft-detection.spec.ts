@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import {
   accessCookie,
   createApp,
@@ -8,66 +9,147 @@ import {
   refreshCookie,
   request,
   tokensOf,
+  type TestApp,
 } from "./helpers";
 
 const REFRESH = "/auth/session/refresh";
+const VICTIM_UA = "Firefox/140 (victim)";
+const THIEF_UA = "curl/8.5 (thief)";
 
 describeEachStore("refresh-token theft detection", (stores) => {
-  it("revokes the whole session when a rotated token is reused after the grace window", async () => {
-    const clock = fakeClock();
-    const store = stores.create();
-    const { app, events } = createApp({ store, clock: clock.now, refreshGrace: "10s" });
-    const stolen = await login(app, "victim");
-    const rotated = tokensOf(await request(app).post(REFRESH).set("Cookie", refreshCookie(stolen.refresh)).expect(200));
+  let clock: ReturnType<typeof fakeClock>;
+  let fixture: TestApp;
 
-    clock.advance(10_001);
-    const res = await request(app).post(REFRESH).set("Cookie", refreshCookie(stolen.refresh)).expect(401);
-
-    expect(res.body).toEqual({ message: "token theft detected" });
-    expect(res.headers["front-token"]).toBe("remove");
-    expectCleared(res, "sAccessToken", "/");
-    expectCleared(res, "sRefreshToken", REFRESH);
-    expect(events.theft).toEqual([{ handle: stolen.handle, userId: "victim", ip: expect.any(String), userAgent: null }]);
-    expect(events.revoked).toEqual([expect.objectContaining({ handle: stolen.handle, reason: "theft" })]);
-    expect((await store.findSession(stolen.handle))?.revokedAt).toBe(clock.now());
-
-    // The newest tokens die with the session: the refresh token at once everywhere,
-    // the access token at once on this instance.
-    const refreshed = await request(app).post(REFRESH).set("Cookie", refreshCookie(rotated.refresh)).expect(401);
-    expect(refreshed.body).toEqual({ message: "unauthorised" });
-    const me = await request(app).get("/api/me").set("Cookie", accessCookie(rotated.access)).expect(401);
-    expect(me.body).toEqual({ message: "unauthorised" });
+  beforeEach(() => {
+    clock = fakeClock();
+    fixture = createApp({ store: stores.create(), clock: clock.now, refreshGrace: "10s" });
   });
 
-  it("detects the thief's reuse when the thief refreshed first", async () => {
-    const clock = fakeClock();
-    const { app, events } = createApp({ store: stores.create(), clock: clock.now });
-    const { refresh } = await login(app);
-    await request(app).post(REFRESH).set("Cookie", refreshCookie(refresh)).expect(200); // the thief
-    clock.advance(60_000);
-    const res = await request(app).post(REFRESH).set("Cookie", refreshCookie(refresh)).expect(401); // the victim
-    expect(res.body).toEqual({ message: "token theft detected" });
-    expect(events.theft).toHaveLength(1);
+  /** One refresh as a given client; resolves to the new tokens (or the refusal). */
+  const refreshAs = (token: string, userAgent: string) =>
+    request(fixture.app).post(REFRESH).set("Cookie", refreshCookie(token)).set("User-Agent", userAgent);
+
+  /** The thief copies the victim's refresh token and rotates it `times` times; resolves to the thief's tokens. */
+  async function thiefRefreshes(stolen: string, times: number) {
+    let tokens = { access: "", refresh: stolen };
+    for (let i = 0; i < times; i++) {
+      clock.advance(1000);
+      tokens = tokensOf(await refreshAs(tokens.refresh, THIEF_UA).expect(200));
+    }
+    return tokens;
+  }
+
+  // One refresh back and still inside the window is an honest race (a second tab): the
+  // victim gets the thief's current token again. Any older token, or one presented after
+  // the window, is theft.
+  const SCENARIOS = [1, 2, 5].flatMap((times) => [
+    [times, 0, times === 1 ? "earns the same successor (an honest race)" : "ends the session for both"] as const,
+    [times, 60_000, "ends the session for both"] as const,
+  ]);
+  describe.each(SCENARIOS)("after the thief refreshed %d time(s), the victim coming back %d ms later", (times, wait, outcome) => {
+    it(outcome, async () => {
+      const victim = await login(fixture.app, "victim", {});
+      const thief = await thiefRefreshes(victim.refresh, times);
+      clock.advance(wait);
+
+      const res = await refreshAs(victim.refresh, VICTIM_UA);
+
+      if (times === 1 && wait === 0) {
+        expect(res.status).toBe(200);
+        expect(tokensOf(res).refresh).toBe(thief.refresh);
+        expect(fixture.events.theft).toEqual([]);
+        return;
+      }
+      expect([res.status, res.body]).toEqual([401, { message: "token theft detected" }]);
+      expect(res.headers["front-token"]).toBe("remove");
+      expectCleared(res, "sAccessToken", "/");
+      expectCleared(res, "sRefreshToken", REFRESH);
+      expect(fixture.events.theft).toEqual([
+        {
+          handle: victim.handle,
+          userId: "victim",
+          ip: expect.any(String),
+          userAgent: null, // the login sent none
+          clientIp: expect.any(String),
+          clientUserAgent: VICTIM_UA,
+          at: clock.now(),
+        },
+      ]);
+      expect(fixture.events.revoked).toEqual([expect.objectContaining({ handle: victim.handle, reason: "theft", clientUserAgent: VICTIM_UA })]);
+      expect((await fixture.sessions.getSessionInformation(victim.handle))?.revokedAt).toBe(clock.now());
+
+      // The thief's tokens die with the session: the refresh token everywhere at once,
+      // the access token at once on this instance.
+      const next = await refreshAs(thief.refresh, THIEF_UA).expect(401);
+      expect(next.body).toEqual({ message: "unauthorised" });
+      const me = await request(fixture.app).get("/api/me").set("Cookie", accessCookie(thief.access)).expect(401);
+      expect(me.body).toEqual({ message: "unauthorised" });
+    });
   });
 
-  it("refuses a token two generations old as unauthorised: without the lineage it is indistinguishable from a guess", async () => {
-    const clock = fakeClock();
-    const { app, events } = createApp({ store: stores.create(), clock: clock.now, refreshGrace: "10s" });
-    const t0 = (await login(app)).refresh;
-    const t1 = tokensOf(await request(app).post(REFRESH).set("Cookie", refreshCookie(t0)).expect(200)).refresh;
-    clock.advance(1000);
-    const t2 = tokensOf(await request(app).post(REFRESH).set("Cookie", refreshCookie(t1)).expect(200)).refresh;
-    clock.advance(1000);
-    // t1 is the previous token, still inside the window: it earns t2 again.
-    expect(tokensOf(await request(app).post(REFRESH).set("Cookie", refreshCookie(t1)).expect(200)).refresh).toBe(t2);
-    const stale = await request(app).post(REFRESH).set("Cookie", refreshCookie(t0)).expect(401);
-    expect(stale.body).toEqual({ message: "unauthorised" });
-    expect(events.theft).toEqual([]);
-    await request(app).post(REFRESH).set("Cookie", refreshCookie(t2)).expect(200);
+  it("detects the thief's reuse when the victim refreshed first, however many times", async () => {
+    const victim = await login(fixture.app, "victim");
+    const stolen = victim.refresh;
+    let refresh = stolen;
+    for (let i = 0; i < 3; i++) {
+      clock.advance(900_000);
+      refresh = tokensOf(await refreshAs(refresh, VICTIM_UA).expect(200)).refresh;
+    }
+    const res = await refreshAs(stolen, THIEF_UA).expect(401);
+    expect(res.body).toEqual({ message: "token theft detected" });
+    expect(fixture.events.theft).toEqual([expect.objectContaining({ handle: victim.handle, clientUserAgent: THIEF_UA })]);
+    await refreshAs(refresh, VICTIM_UA).expect(401);
+  });
+
+  it("never revokes for a guess: a random secret for a known handle, or another session's lineage, is refused and changes nothing", async () => {
+    const victim = await login(fixture.app, "victim");
+    const other = await login(fixture.app, "other");
+    const [handle, lineage] = victim.refresh.split(".") as [string, string, string];
+    const guesses = [
+      `${handle}.${randomBytes(16).toString("base64url")}.${randomBytes(32).toString("base64url")}`, // random lineage and secret
+      `${handle}.${other.refresh.split(".").slice(1).join(".")}`, // another session's lineage and secret
+      `${handle}.${randomBytes(32).toString("base64url")}`, // the 0.1 shape
+    ];
+    for (const guess of guesses) {
+      const res = await refreshAs(guess, THIEF_UA).expect(401);
+      expect(res.body).toEqual({ message: "unauthorised" });
+    }
+    expect(lineage).toHaveLength(22);
+    expect(fixture.events.theft).toEqual([]);
+    expect((await fixture.sessions.getSessionInformation(victim.handle))?.revokedAt).toBeNull();
+    await refreshAs(victim.refresh, VICTIM_UA).expect(200);
+  });
+
+  it("takes the session's lineage with any other secret for theft: only a holder of one of its tokens knows it", async () => {
+    const victim = await login(fixture.app, "victim");
+    const [handle, lineage] = victim.refresh.split(".") as [string, string];
+    const res = await refreshAs(`${handle}.${lineage}.${randomBytes(32).toString("base64url")}`, THIEF_UA).expect(401);
+    expect(res.body).toEqual({ message: "token theft detected" });
+    expect(fixture.events.theft).toHaveLength(1);
+  });
+
+  it("fires onRefused for refused refresh tokens, naming the client and never the token", async () => {
+    const refused: unknown[] = [];
+    const app = createApp({ store: stores.create(), clock: clock.now, onRefused: (event) => void refused.push(event) }).app;
+    const { handle } = await login(app, "victim");
+    const guess = `${handle}.${randomBytes(16).toString("base64url")}.${randomBytes(32).toString("base64url")}`;
+    await request(app).post(REFRESH).set("Cookie", refreshCookie(guess)).set("User-Agent", THIEF_UA).expect(401);
+    expect(refused).toEqual([
+      {
+        kind: "refresh",
+        code: "UNAUTHORISED",
+        reason: "refresh token does not match",
+        method: "POST",
+        path: REFRESH,
+        clientIp: expect.any(String),
+        clientUserAgent: THIEF_UA,
+        at: clock.now(),
+      },
+    ]);
+    expect(JSON.stringify(refused)).not.toContain(guess.split(".")[2]);
   });
 
   it("keeps a hook that throws or never settles from breaking the response", async () => {
-    const clock = fakeClock();
     const { app } = createApp({
       store: stores.create(),
       clock: clock.now,

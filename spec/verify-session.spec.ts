@@ -99,7 +99,9 @@ const CASES: Case[] = [
   ["no iss", (c) => signReal(c, without(validClaims(c), "iss")), "unauthorised"],
   ["a crit header", (c) => signReal(c, validClaims(c), { crit: ["exp"] }), "unauthorised"],
   ["iat an hour in the future", (c) => signReal(c, validClaims(c, { iat: c.now + 3600 })), "unauthorised"],
-  ["iat 6 s in the future (past the 5 s leeway)", (c) => signReal(c, validClaims(c, { iat: c.now + 6 })), "unauthorised"],
+  // Past the 5 s leeway but within clock skew a refresh cures (issue 10 item 10); far ahead, a forgery.
+  ["iat 6 s in the future (past the 5 s leeway)", (c) => signReal(c, validClaims(c, { iat: c.now + 6 })), "try refresh token"],
+  ["iat 301 s in the future (past any clock skew)", (c) => signReal(c, validClaims(c, { iat: c.now + 301, exp: c.now + 900 })), "unauthorised"],
   ["nbf in the future", (c) => signReal(c, validClaims(c, { nbf: c.now + 60 })), "unauthorised"],
   ["typ JWT (another kind of token)", (c) => signReal(c, validClaims(c), { typ: "JWT" }), "unauthorised"],
   ["no typ", (c) => signRaw({ alg: "RS256", kid: c.kid }, validClaims(c), rsa(c.privateKey)), "unauthorised"],
@@ -143,8 +145,8 @@ describeEachStore("verifySession()", (stores) => {
       const second = await login(app, "user-2");
       counted.calls.length = 0;
 
-      // exp is rounded up from milliseconds: the token lives at least its full lifetime.
-      const exp = Math.ceil((clock.now() + ACCESS_TTL_MS) / 1000);
+      // exp is floored from milliseconds: a token never lives longer than its lifetime.
+      const exp = Math.floor((clock.now() + ACCESS_TTL_MS) / 1000);
       for (let i = 0; i < 10; i++) {
         const res = await request(app).get("/api/me").set("Cookie", accessCookie(access));
         expect([res.status, res.body]).toEqual([200, { userId: "user-1", handle, payload: { role: "admin", tier: 2 }, expiresAt: exp * 1000 }]);
@@ -202,7 +204,8 @@ describeEachStore("verifySession()", (stores) => {
     beforeAll(async () => {
       const clock = fakeClock(Date.now());
       counted = countingStore(stores.create());
-      fixture = createApp({ store: counted.store, clock: clock.now });
+      // RS256: these forgeries attack RSA (HS256 keyed with the RSA public key, PSS, PKCS#1...).
+      fixture = createApp({ store: counted.store, clock: clock.now, algorithm: "RS256" });
       context = await forgeryContext(fixture.app, counted.store, clock.now());
     });
 
@@ -234,7 +237,7 @@ describeEachStore("verifySession()", (stores) => {
     it("refuses a token validly signed for another audience when audience is configured", async () => {
       const clock = fakeClock(Date.now());
       const store = stores.create();
-      const { app, handlerCalls } = createApp({ store, clock: clock.now, audience: "web" });
+      const { app, handlerCalls } = createApp({ store, clock: clock.now, audience: "web", algorithm: "RS256" });
       const c = await forgeryContext(app, store, clock.now());
       expect(decodeJwtPart(c.token, 1).aud).toBe("web");
 

@@ -1,9 +1,14 @@
 import type { NextFunction, Request, Response } from "express";
-import { csrfFailure } from "../csrf";
+import { readAccessToken, readRefreshTokens, type RefreshCredential } from "../credentials";
+import { csrfFailure, reportCsrfFailure } from "../csrf";
 import { SessionError } from "../errors";
-import type { IssuedSession } from "../manager";
+import type { ClientInfo, IssuedSession, SessionManager } from "../manager";
 import type { Runtime } from "../runtime";
-import { sendSessionError } from "./respond";
+import { revokeSession } from "../sessions/admin";
+import { refreshSession } from "../sessions/refresh";
+import { identify, verifyAccessReloading } from "../sessions/verification";
+import type { PresentedRefreshToken } from "../tokens/refresh";
+import { clientOf, reportRefusal, sendSessionError } from "./respond";
 
 type Endpoint = (runtime: Runtime, req: Request, res: Response, next: NextFunction) => Promise<void>;
 
@@ -17,62 +22,107 @@ export function endpoints(apiBasePath: string): Map<string, Endpoint> {
 }
 
 /**
- * Rotates the refresh token: 200 `{}` with new tokens, or 401 and cleared tokens. When
- * a browser sends two refresh cookies (a `cookieDomain` change), each is tried in turn.
+ * Rotates the refresh token: 200 `{}` with new tokens, or 401. New tokens travel the way
+ * the presented one came — Set-Cookie for a cookie, headers for a bearer token — so page
+ * script asking for `st-auth-mode: header` cannot read HttpOnly tokens. A refusal clears
+ * tokens only when the request carried some: a cross-site form posting nothing here
+ * (logout CSRF) changes nothing.
  */
 const refresh: Endpoint = async (runtime, req, res, next) => {
   const { manager, transfer } = runtime;
-  const { tokens, mode } = transfer.readRefreshTokens(req);
-  const respondIn = transfer.responseMode(req, mode);
-  if (mode === "cookie" && tokens.length > 0 && csrfFailure(req, manager.options)) {
-    // Refused without clearing anything: the response of a forged request must not
-    // sign the victim out either.
-    res.status(401).json(new SessionError("UNAUTHORISED").toBody());
-    return;
+  const credential = readRefreshTokens(req, transfer.names(req));
+  const refusal = { mode: credential.mode, kind: "refresh" as const, carried: credential.carriedCookies || credential.mode === "header" };
+  if (credential.mode === "cookie" && credential.tokens.length > 0) {
+    const failure = csrfFailure(req, manager.options);
+    if (failure !== undefined) {
+      reportCsrfFailure(manager.diagnostics, req, failure);
+      // Refused without clearing anything: the response of a forged request must not
+      // sign the victim out either.
+      reportRefusal(runtime, req, new SessionError("UNAUTHORISED", `CSRF check failed: ${failure}`), "refresh");
+      res.status(401).json(new SessionError("UNAUTHORISED").toBody());
+      return;
+    }
   }
   try {
-    let issued: IssuedSession | undefined;
-    let lastError: unknown = new SessionError("UNAUTHORISED", "no refresh token");
-    for (const token of tokens.length > 0 ? tokens : [undefined]) {
-      try {
-        issued = await manager.refresh(token);
-        break;
-      } catch (error) {
-        lastError = error;
-        if (!(error instanceof SessionError) || error.code !== "UNAUTHORISED") break;
-      }
-    }
-    if (!issued) throw lastError;
-    transfer.setTokens(req, res, respondIn, { ...issued, sessionExpiresAt: issued.record.expiresAt });
+    if (!manager.isReady) await manager.ready();
+    const issued = await refreshFirstLive(manager, chooseSessions(manager, credential), clientOf(req));
+    transfer.setTokens(req, res, credential.mode, issued, issued.record);
     res.status(200).json({});
   } catch (error) {
-    sendSessionError(runtime, req, res, next, error, respondIn);
+    sendSessionError(runtime, req, res, next, error, refusal);
   }
 };
 
 /**
+ * The refresh tokens to use, grouped by session. When the request carries access cookies,
+ * only refresh tokens of their sessions count: a `__Secure-` refresh cookie can be planted
+ * by a sibling subdomain (Domain=<parent>), the `__Host-` access cookie cannot, so the
+ * access cookie anchors the refresh and a planted refresh cookie is never used. Without an
+ * anchor, refresh cookies of different sessions are refused rather than tried in turn.
+ */
+function chooseSessions(manager: SessionManager, credential: RefreshCredential): PresentedRefreshToken[][] {
+  const { tokens, accessTokens } = credential;
+  if (tokens.length === 0) throw new SessionError("UNAUTHORISED", "no refresh token");
+  const anchors: string[] = [];
+  for (const token of accessTokens) {
+    const sid = identify(manager, token)?.sid;
+    if (sid !== undefined && !anchors.includes(sid)) anchors.push(sid);
+  }
+  if (anchors.length === 0) {
+    if (new Set(tokens.map((token) => token.handle)).size > 1) {
+      throw new SessionError("UNAUTHORISED", "refresh tokens of several sessions, and no access cookie to choose by");
+    }
+    return [tokens];
+  }
+  const groups = anchors.map((sid) => tokens.filter((token) => token.handle === sid)).filter((group) => group.length > 0);
+  if (groups.length === 0) throw new SessionError("UNAUTHORISED", "no refresh token of the session the access cookie names");
+  return groups;
+}
+
+/**
+ * Refreshes the first of the anchored sessions that is live: after a `cookieDomain` change
+ * a browser holds the old scope's pair beside the new one, and the old session may have
+ * ended. Only "unauthorised" moves on; theft or an outage answers at once.
+ */
+async function refreshFirstLive(manager: SessionManager, sessions: PresentedRefreshToken[][], client: ClientInfo): Promise<IssuedSession> {
+  let refused: unknown;
+  for (const tokens of sessions) {
+    try {
+      return await refreshSession(manager, tokens, client);
+    } catch (error) {
+      if (!(error instanceof SessionError) || error.code !== "UNAUTHORISED") throw error;
+      refused = error;
+    }
+  }
+  throw refused;
+}
+
+/**
  * Revokes the current session. Needs a valid access token (else 401, and the SDK
- * refreshes and retries). When the store is down the row cannot be revoked, but this
- * device's tokens are cleared all the same and the answer says so with a 503.
+ * refreshes and retries). When the store is down the row cannot be revoked: the answer is
+ * 503, this device's tokens are cleared all the same, and nothing pretends the session
+ * ended (other instances still accept it until it expires or a retry succeeds).
  */
 const signOut: Endpoint = async (runtime, req, res, next) => {
   const { manager, transfer } = runtime;
-  const found = transfer.readAccessToken(req);
-  const mode = transfer.responseMode(req, found?.mode);
+  const found = readAccessToken(req, transfer.names(req));
+  const mode = found?.mode ?? "cookie";
   try {
     if (!found) throw new SessionError("UNAUTHORISED", "no access token");
-    if (found.mode === "cookie" && csrfFailure(req, manager.options)) throw new SessionError("TRY_REFRESH_TOKEN", "CSRF check failed");
-    if (!manager.keys.ready) await manager.ready();
-    const claims = manager.verify(found.token);
-    await manager.revokeSession(claims.sid, "sign-out");
+    if (found.mode === "cookie") {
+      const failure = csrfFailure(req, manager.options);
+      if (failure !== undefined) {
+        reportCsrfFailure(manager.diagnostics, req, failure);
+        throw new SessionError("TRY_REFRESH_TOKEN", `CSRF check failed: ${failure}`);
+      }
+    }
+    if (!manager.isReady) await manager.ready();
+    const claims = await verifyAccessReloading(manager, found.token);
+    await revokeSession(manager, claims.sid, "sign-out", clientOf(req));
   } catch (error) {
     if (error instanceof SessionError && error.code === "STORE_UNAVAILABLE") transfer.clearTokens(req, res, mode);
     // An unauthorised sign-out keeps the tokens: the SDK refreshes and retries it.
-    if (error instanceof SessionError && error.status === 401) {
-      res.status(401).json(error.toBody());
-      return;
-    }
-    return sendSessionError(runtime, req, res, next, error, mode);
+    return sendSessionError(runtime, req, res, next, error, { mode, kind: "access", carried: false });
   }
   transfer.clearTokens(req, res, mode);
   res.status(200).json({ status: "OK" });
@@ -85,6 +135,6 @@ const jwks: Endpoint = async (runtime, req, res, next) => {
     res.setHeader("Cache-Control", `public, max-age=${runtime.manager.keys.jwksMaxAgeSeconds()}`);
     res.status(200).json(runtime.manager.keys.jwks());
   } catch (error) {
-    sendSessionError(runtime, req, res, next, error, "cookie");
+    sendSessionError(runtime, req, res, next, error, { mode: "cookie", kind: "access", carried: false });
   }
 };

@@ -1,23 +1,46 @@
 import type { CreateSessionOptions } from "../middleware/session";
 import type { Session } from "../session";
 
-// Module augmentation: `req.session` and `res.createSession` on Express's own types.
+/**
+ * Type-level settings of latchkey, which you declare to match runtime options:
+ *
+ * @example
+ * ```ts
+ * // beside express-session, with sessionMiddleware({ sessionProperty: "latchkey" }):
+ * declare module "latchkey" {
+ *   interface TypeConfig { sessionProperty: "latchkey" }
+ * }
+ * ```
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface TypeConfig {}
+
+/** The request property latchkey's session lives under, as declared in {@link TypeConfig}. */
+export type SessionProperty = TypeConfig extends { sessionProperty: infer Name extends string } ? Name : "session";
+
+/** The request fields latchkey adds: `req.session` (or your `sessionProperty`), set by verifySession. */
+export type SessionSlot = { [Name in SessionProperty]?: Session };
+
+/** A request behind `verifySession()` (with `sessionRequired` true): its session is always there. */
+export type SessionRequest<Req = import("express").Request> = Req & { [Name in SessionProperty]: Session };
+
+// Module augmentation: the session on Express's Request (through an interface whose one
+// property follows TypeConfig, so that with sessionProperty: "latchkey" nothing of
+// latchkey's touches req.session and @types/express-session compiles beside it), and
+// res.createSession on its Response.
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
-    interface Request {
-      /** Set by `verifySession()`, `getSession()` and `res.createSession()`. */
-      session?: Session;
-    }
+    // eslint-disable-next-line @typescript-eslint/no-empty-interface
+    interface Request extends SessionSlot {}
     interface Response {
       /**
-       * Creates a session for `userId`: one row in the store, then the token cookies and
-       * `front-token` on this response. Call it before sending the response. Rejects with
-       * a `SessionError` (`STORE_UNAVAILABLE`) and sets nothing if the row cannot be written.
+       * Creates a session for `userId`: one row in the store, then the token cookies (or
+       * headers) and `front-token` on this response. Call it before sending the response.
+       * Rejects with a `SessionError` (`STORE_UNAVAILABLE`, or `CROSS_ORIGIN_REQUEST` for a
+       * cross-origin login) and sets nothing if the session cannot be created.
        */
       createSession(userId: string, options?: CreateSessionOptions): Promise<Session>;
     }
   }
 }
-
-export {};

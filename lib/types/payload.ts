@@ -1,6 +1,7 @@
 /**
  * The custom claims of your access tokens. Empty by default; extend it to type
- * `req.session.accessTokenPayload` and `createSession`'s `accessTokenPayload`:
+ * `req.session.accessTokenPayload`, `createSession`'s `accessTokenPayload` and
+ * `mergeIntoAccessTokenPayload`:
  *
  * @example
  * ```ts
@@ -13,3 +14,6 @@
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface AccessTokenPayload {}
+
+/** A change to the payload: your claims' types, `null` to delete one. */
+export type AccessTokenPayloadUpdate = { [K in keyof AccessTokenPayload]?: AccessTokenPayload[K] | null } & Record<string, unknown>;

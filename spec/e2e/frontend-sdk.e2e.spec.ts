@@ -94,7 +94,7 @@ describeEachStore("the SuperTokens frontend SDK against latchkey", (stores) => {
     it("signOut() revokes the session server-side and the SDK reports no session", async () => {
       const tab = await open(await start(false));
       await tab.evaluate(() => login("user-1"));
-      const [handle] = (await store.listForUser("user-1", Date.now())).map((row) => row.handle);
+      const [handle] = (await store.listForUser("user-1", Date.now(), { limit: 10 })).map((row) => row.handle);
       await tab.evaluate(() => supertokensSession.signOut());
       expect(await tab.evaluate(() => supertokensSession.doesSessionExist())).toBe(false);
       expect((await store.findSession(handle as string))?.revokedAt).toEqual(expect.any(Number));

@@ -138,3 +138,82 @@ ${BUNDLES.map((file) => `<script src="/sdk/${file}"></script>`).join("\n")}
   });
   return app;
 }
+
+/** The file name of one of supertokens-web-js's browser bundles (`website`, `session`, `emailverification`, `userroles`, …). */
+export function bundleFile(name: string): string {
+  const file = readdirSync(BUNDLE_DIR).find((entry) => entry.startsWith(`${name}.`) && entry.endsWith(".js"));
+  if (!file) throw new Error(`supertokens-web-js bundle ${name}.*.js not found in ${BUNDLE_DIR}`);
+  return file;
+}
+
+export interface SdkPageOptions {
+  /** Recipe bundles loaded after website, supertokens and session (e.g. `["emailverification", "userroles"]`). */
+  bundles?: string[];
+}
+
+/**
+ * A page like {@link pageApp}'s (same `?api=` and `?mode=` query), with more of web-js's
+ * recipe bundles (EmailVerification is initialised when its bundle is loaded, as apps do),
+ * every `onHandleEvent` event recorded in `window.events` (API_INVALID_CLAIM with its
+ * `claimValidationErrors`), and `window.call(path, init)` → `{ status, body, headers }`
+ * through the SDK-intercepted `fetch`.
+ */
+export function sdkPageApp(options: SdkPageOptions = {}): express.Express {
+  const files = [...BUNDLES, ...(options.bundles ?? []).map(bundleFile)];
+  const withEmailVerification = (options.bundles ?? []).includes("emailverification");
+  const app = express();
+  app.get("/sdk/:file", (req, res) => {
+    if (!files.includes(req.params.file as string)) return void res.status(404).end();
+    res.sendFile(path.join(BUNDLE_DIR, req.params.file as string));
+  });
+  app.get("/", (req, res) => {
+    const apiDomain = String(req.query.api);
+    const method = req.query.mode === "header" ? "header" : "cookie";
+    res.type("html").send(`<!doctype html><meta charset="utf-8"><title>latchkey e2e</title>
+${files.map((file) => `<script src="/sdk/${file}"></script>`).join("\n")}
+<script>
+  window.events = [];
+  supertokens.init({
+    appInfo: { appName: "latchkey-e2e", apiDomain: ${JSON.stringify(apiDomain)}, apiBasePath: "/auth" },
+    recipeList: [
+      supertokensSession.init({
+        tokenTransferMethod: ${JSON.stringify(method)},
+        onHandleEvent: (event) => {
+          const recorded = { action: event.action };
+          if (event.claimValidationErrors !== undefined) recorded.claimValidationErrors = event.claimValidationErrors;
+          window.events.push(recorded);
+        },
+      }),
+      ${withEmailVerification ? "supertokensEmailVerification.init()," : ""}
+    ],
+  });
+  window.api = ${JSON.stringify(apiDomain)};
+  window.login = async (userId) => {
+    const res = await fetch(api + "/login", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ userId }) });
+    return res.status;
+  };
+  window.call = async (path, init) => {
+    const res = await fetch(api + path, init);
+    const text = await res.text();
+    let body = text;
+    try { body = JSON.parse(text); } catch {}
+    return { status: res.status, body };
+  };
+  window.getData = () => window.call("/api/data");
+  window.ready = true;
+</script>`);
+  });
+  return app;
+}
+
+/** The `{ uid, ate, up }` a `front-token` value (or the `sFrontToken` cookie) carries. */
+export function decodeFrontToken(value: string): { uid: string; ate: number; up: Record<string, unknown> } {
+  return JSON.parse(Buffer.from(decodeURIComponent(value), "base64").toString("utf8"));
+}
+
+/** A JWT's payload, unverified (for assertions on `exp`, `iat`). */
+export function decodeJwtPayload(token: string): Record<string, unknown> & { exp: number; iat: number } {
+  const part = token.split(".")[1];
+  if (part === undefined) throw new Error(`not a JWT: ${token.slice(0, 40)}`);
+  return JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
+}

@@ -1,0 +1,94 @@
+import type { SessionClaim } from "./claim";
+
+/**
+ * One failed validator, as a 403 body lists it in `claimValidationErrors`.
+ *
+ * @example
+ * ```ts
+ * const error: ClaimValidationError = { id: "st-role", reason: { message: "wrong value", expectedToInclude: "admin", actualValue: ["user"] } };
+ * ```
+ */
+export interface ClaimValidationError {
+  id: string;
+  reason: Record<string, unknown>;
+}
+
+/**
+ * What a validator says about one access-token payload.
+ *
+ * @example
+ * ```ts
+ * const result = EmailVerified.validators.isTrue().validate(payload, Date.now());
+ * if (!result.isValid) console.log(result.reason); // { message: "wrong value", expectedValue: true, actualValue: false }
+ * ```
+ */
+export type ClaimValidationResult = { isValid: true } | { isValid: false; reason: Record<string, unknown> };
+
+/**
+ * What `fetchValue` learns about the session it fetches for.
+ *
+ * @example
+ * ```ts
+ * const Tenant = new PrimitiveClaim<string>({ key: "tenant", fetchValue: (userId, { accessTokenPayload }) => tenants.of(userId, accessTokenPayload) });
+ * ```
+ */
+export interface ClaimFetchContext {
+  /** The session handle. */
+  handle: string;
+  /** The access-token payload before this fetch. */
+  accessTokenPayload: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Reads a claim's current value for a user; `undefined` leaves the payload unchanged.
+ *
+ * @example
+ * ```ts
+ * const fetchRoles: ClaimFetcher<string[]> = async (userId) => (await db.roles(userId)) ?? undefined;
+ * ```
+ */
+export type ClaimFetcher<T> = (userId: string, context: ClaimFetchContext) => T | undefined | Promise<T | undefined>;
+
+/**
+ * A check of an access-token payload, made by a claim's `validators` or by
+ * `requireFresh`. It reads only the payload and the time it is given.
+ *
+ * @example
+ * ```ts
+ * const validator = Roles.validators.includes("admin");
+ * if (validator.shouldRefetch(payload, now)) {
+ *   payload = { ...payload, ...Roles.buildUpdate(await Roles.fetchValue(userId, context), now) };
+ * }
+ * validator.validate(payload, now); // { isValid: false, reason: { message: "wrong value", expectedToInclude: "admin", actualValue: [] } }
+ * ```
+ */
+export interface SessionClaimValidator {
+  /** The `id` of this validator's entry in a 403 body's `claimValidationErrors`. */
+  readonly id: string;
+  /** The claim it reads; undefined for validators of latchkey's own claims (requireFresh). */
+  readonly claim: SessionClaim<unknown> | undefined;
+  /** True when the claim is missing or older than the validator's max age: fetch it before `validate`. */
+  shouldRefetch(payload: Readonly<Record<string, unknown>>, nowMs: number): boolean;
+  /** Checks the payload as it is; never throws, whatever the payload holds. */
+  validate(payload: Readonly<Record<string, unknown>>, nowMs: number): ClaimValidationResult;
+}
+
+/**
+ * Options of every claim class.
+ *
+ * @example
+ * ```ts
+ * new PrimitiveArrayClaim<string>({ key: "st-perm", fetchValue: (userId) => users.permissions(userId), defaultMaxAgeInSeconds: 300 });
+ * ```
+ */
+export interface SessionClaimOptions<T> {
+  /** Where the claim lives at the payload root, e.g. `"st-ev"`, `"st-role"`, `"st-perm"` for the SuperTokens frontend SDK. */
+  key: string;
+  /** Reads the value for a user, at `createSession` and whenever a validator finds the claim missing or stale. */
+  fetchValue: ClaimFetcher<T>;
+  /**
+   * Max age of a validator created without one, in seconds.
+   * @default undefined: the claim is refetched only when it is missing.
+   */
+  defaultMaxAgeInSeconds?: number;
+}

@@ -1,0 +1,136 @@
+import type { SessionManager } from "../manager";
+import type { RevocationPosition } from "../store/store";
+import type { PresentedRefreshToken } from "../tokens/refresh";
+import { cleanup } from "./admin";
+import { decideUndelivered } from "./rotation";
+
+/** How often each instance asks for recent revocations and claim changes: the propagation lag bound. */
+export const REVOCATION_POLL_MS = 2000;
+/** The most revoked handles one poll query returns; a burst is paged through. */
+export const REVOKED_PAGE_SIZE = 10_000;
+/** Clock skew between instances that the poll's overlap allows for. */
+const CLOCK_SKEW_MS = 5000;
+/** How often, and for how long, an unknown rotation outcome is retried in the background. */
+const RESOLVE_INTERVAL_MS = 1000;
+const RESOLVE_FOR_MS = 10 * 60_000;
+
+/**
+ * What each instance does on its own timers, whatever the traffic — each a small query per
+ * interval, all unref'd so they never keep a process alive: re-reading the signing keys,
+ * polling revocations and claim invalidations, deleting expired sessions, and resolving
+ * rotations whose outcome a 503 left unknown.
+ */
+export class BackgroundWork {
+  readonly #manager: SessionManager;
+  #timers: NodeJS.Timeout[] = [];
+  /** Where the next poll starts, in ms (its window overlaps the previous one's). */
+  #since: number | undefined;
+  readonly #unresolved = new Map<string, { presented: PresentedRefreshToken; until: number }>();
+
+  constructor(manager: SessionManager) {
+    this.#manager = manager;
+  }
+
+  start(): void {
+    if (this.#timers.length > 0) return;
+    const manager = this.#manager;
+    this.#every(manager.keys.reloadIntervalMs, "reload signing keys", () => manager.keys.load());
+    this.#every(REVOCATION_POLL_MS, "poll revoked sessions", () => this.pollOnce());
+    if (manager.options.cleanupIntervalMs !== false) {
+      // At most 20 batches a tick: a backlog is worked off over several ticks.
+      this.#every(manager.options.cleanupIntervalMs, "clean up expired sessions", async () => void (await cleanup(manager, { maxBatches: 20 })));
+    }
+    this.#every(RESOLVE_INTERVAL_MS, "resolve unknown refresh outcomes", () => this.#resolveAll());
+  }
+
+  /** Stops the timers, after one last try at resolving what is still unknown. */
+  async stop(): Promise<void> {
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#timers = [];
+    await this.#resolveAll().catch(() => {});
+  }
+
+  /**
+   * Reads revocations and claim invalidations since the last poll. The window overlaps
+   * the previous one by a poll interval, the store's deadline (a revocation is stamped at
+   * most that long before its commit becomes visible) and the clock skew allowed between
+   * instances; revocations are paged by (revoked_at, handle), so a burst stamped in one
+   * millisecond is read whole. The first poll reaches back as far as a token can live.
+   */
+  async pollOnce(): Promise<void> {
+    const manager = this.#manager;
+    const started = manager.now();
+    const since = this.#since ?? started - manager.retentionMs;
+    let position: RevocationPosition = { revokedAt: since, handle: "" };
+    for (;;) {
+      const page = await manager.store.listRevokedSince(position, REVOKED_PAGE_SIZE);
+      for (const { handle, revokedAt } of page) manager.revocations.add(handle, revokedAt);
+      const last = page.at(-1);
+      if (page.length < REVOKED_PAGE_SIZE || !last) break;
+      position = last;
+      // A burst of pages must not hold the event loop: requests go first.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    for (const { userId, key, invalidatedAt } of await manager.store.listClaimInvalidationsSince(since)) {
+      manager.invalidations.add(userId, key, invalidatedAt);
+    }
+    manager.invalidations.prune();
+    this.#since = started - REVOCATION_POLL_MS - (manager.store.callTimeoutMs ?? 0) - CLOCK_SKEW_MS;
+  }
+
+  /** Remembers a rotation of `presented` whose outcome is unknown, to resolve once the store answers. */
+  resolveLater(handle: string, presented: PresentedRefreshToken): void {
+    this.#unresolved.set(handle, { presented, until: this.#manager.now() + RESOLVE_FOR_MS });
+  }
+
+  /** This instance's unresolved rotation of one of `tokens`, if any: the next refresh with it resolves it. */
+  pendingResolution(handle: string, tokens: PresentedRefreshToken[]): PresentedRefreshToken | undefined {
+    const entry = this.#unresolved.get(handle);
+    return entry && tokens.some((token) => token.token === entry.presented.token) ? entry.presented : undefined;
+  }
+
+  resolved(handle: string): void {
+    this.#unresolved.delete(handle);
+  }
+
+  // Once the store answers: if the rotation committed after all, mark its successor
+  // undelivered, so that the client's retry with the old token earns it instead of
+  // counting as theft.
+  async #resolveAll(): Promise<void> {
+    const manager = this.#manager;
+    for (const [handle, { presented, until }] of this.#unresolved) {
+      if (manager.now() > until) {
+        this.#unresolved.delete(handle);
+        manager.log.warn(`gave up resolving the outcome of a refresh of session ${handle}; its next refresh may count as theft`);
+        continue;
+      }
+      await manager.store.updateSession(handle, (row) => decideUndelivered(row, presented, manager.keys.successorSecret));
+      this.#unresolved.delete(handle);
+    }
+  }
+
+  #every(intervalMs: number, what: string, work: () => Promise<void>): void {
+    let failing = false;
+    let running = false;
+    const timer = setInterval(() => {
+      // A slow tick (a database that stalls) must not pile up behind itself.
+      if (running) return;
+      running = true;
+      work().then(
+        () => {
+          if (failing) this.#manager.log.warn(`${what}: working again`);
+          failing = false;
+        },
+        (error: unknown) => {
+          // Log a failure once, not every interval, while the database is down.
+          if (!failing) this.#manager.log.error(`${what} failed; will retry`, error);
+          failing = true;
+        },
+      ).finally(() => {
+        running = false;
+      });
+    }, intervalMs);
+    timer.unref();
+    this.#timers.push(timer);
+  }
+}

@@ -1,0 +1,110 @@
+import type { SessionClaim } from "../claims/claim";
+import type { ClaimValidationError, SessionClaimValidator } from "../claims/types";
+import { SessionError } from "../errors";
+import type { SessionManager } from "../manager";
+import type { SessionRecord } from "../store/store";
+import { mergePayload } from "../validate";
+import { updateAccessTokenPayload } from "./admin";
+
+/**
+ * Session claims at run time: fetched into the payload at login, fetched again when a
+ * validator finds one missing or older than its max age, or when `invalidateClaim` has
+ * marked the user's value stale, and validated. Requests that need none of this pay one
+ * array length check and, while this instance holds claim invalidations, one map lookup.
+ */
+
+/** The registered claims' values for a new session, merged into its payload. */
+export async function withRegisteredClaims(
+  manager: SessionManager,
+  userId: string,
+  handle: string,
+  payload: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  const { claims } = manager.options;
+  if (claims.length === 0) return payload;
+  return mergePayload(payload, await fetchUpdates(manager, claims, userId, handle, payload));
+}
+
+/**
+ * After a refresh: registered claims the stored payload lacks (removed by
+ * `invalidateClaim`, or a claim added to `claims` since the login) are fetched and stored.
+ */
+export async function fetchMissingClaims(manager: SessionManager, record: SessionRecord): Promise<SessionRecord> {
+  const missing = manager.options.claims.filter((claim) => claim.getLastFetchedTime(record.accessTokenPayload) === undefined);
+  if (missing.length === 0) return record;
+  const update = await fetchUpdates(manager, missing, record.userId, record.handle, record.accessTokenPayload);
+  if (Object.keys(update).length === 0) return record;
+  return (await updateAccessTokenPayload(manager, record.handle, update)) ?? record;
+}
+
+/** The claims a request's validators need fetched again (and invalidated registered ones), deduplicated. */
+export function staleClaims(
+  manager: SessionManager,
+  validators: readonly SessionClaimValidator[],
+  userId: string,
+  payload: Readonly<Record<string, unknown>>,
+): SessionClaim<unknown>[] {
+  const now = manager.now();
+  const stale = new Map<string, SessionClaim<unknown>>();
+  for (const validator of validators) {
+    const claim = validator.claim;
+    if (claim && (validator.shouldRefetch(payload, now) || invalidated(manager, claim, userId, payload))) stale.set(claim.key, claim);
+  }
+  if (!manager.invalidations.empty) {
+    for (const claim of manager.options.claims) {
+      if (claim.getLastFetchedTime(payload) !== undefined && invalidated(manager, claim, userId, payload)) stale.set(claim.key, claim);
+    }
+  }
+  return [...stale.values()];
+}
+
+/** Fetches `claims` for a session and stores them; resolves to the updated row (null: the session ended). */
+export async function refetchClaims(
+  manager: SessionManager,
+  claims: readonly SessionClaim<unknown>[],
+  session: { userId: string; handle: string; accessTokenPayload: Readonly<Record<string, unknown>> },
+): Promise<SessionRecord | null> {
+  const update = await fetchUpdates(manager, claims, session.userId, session.handle, session.accessTokenPayload);
+  return updateAccessTokenPayload(manager, session.handle, update);
+}
+
+/** The failures of `validators` on `payload`, in order; empty when all pass. */
+export function validateClaims(
+  manager: SessionManager,
+  validators: readonly SessionClaimValidator[],
+  payload: Readonly<Record<string, unknown>>,
+): ClaimValidationError[] {
+  const now = manager.now();
+  const errors: ClaimValidationError[] = [];
+  for (const validator of validators) {
+    const result = validator.validate(payload, now);
+    if (!result.isValid) errors.push({ id: validator.id, reason: result.reason });
+  }
+  return errors;
+}
+
+/** The `INVALID_CLAIM` answer for failed validations, with the configured status. */
+export function invalidClaim(manager: SessionManager, errors: ClaimValidationError[]): SessionError {
+  return new SessionError("INVALID_CLAIM", `claim validation failed: ${errors.map((error) => error.id).join(", ")}`, {
+    status: manager.options.invalidClaimStatusCode,
+    claimValidationErrors: errors,
+  });
+}
+
+function invalidated(manager: SessionManager, claim: SessionClaim<unknown>, userId: string, payload: Readonly<Record<string, unknown>>): boolean {
+  if (manager.invalidations.empty) return false;
+  const at = manager.invalidations.invalidatedAt(userId, claim.key);
+  return at !== undefined && (claim.getLastFetchedTime(payload) ?? -Infinity) < at;
+}
+
+async function fetchUpdates(
+  manager: SessionManager,
+  claims: readonly SessionClaim<unknown>[],
+  userId: string,
+  handle: string,
+  payload: Readonly<Record<string, unknown>>,
+): Promise<Record<string, unknown>> {
+  const values = await Promise.all(claims.map((claim) => claim.fetchValue(userId, { handle, accessTokenPayload: payload })));
+  const now = manager.now();
+  return Object.assign({}, ...claims.map((claim, i) => claim.buildUpdate(values[i], now))) as Record<string, unknown>;
+}

@@ -1,0 +1,150 @@
+import { parseDuration, type Duration } from "../duration";
+import type { AccessTokenPayload } from "../types/payload";
+import { storeUnavailable } from "../errors";
+import type { ClientInfo, IssuedSession, SessionManager } from "../manager";
+import { OUTCOME_UNKNOWN, type RevokedSession, type SessionRecord } from "../store/store";
+import { hashLineage, hashRefreshToken, newRefreshToken, newSessionHandle, sameHash } from "../tokens/refresh";
+import { checkPayload, checkSessionData, checkUserId, mergePayload } from "../validate";
+import { isLive } from "./admin";
+import { withRegisteredClaims } from "./claims";
+
+/** What a login may say about the session it creates. */
+export interface NewSessionInput {
+  /** Custom claims for the access token; at most 2 KB as JSON. */
+  accessTokenPayload?: AccessTokenPayload & Record<string, unknown>;
+  /** Server-side data kept with the session; at most 64 KB as JSON. */
+  sessionData?: Record<string, unknown>;
+  /** `false`: cookies that end with the browser session, and a shorter idle lifetime. */
+  rememberMe?: boolean;
+  /** This session's own lifetimes, instead of `refreshTokenTtl` / `absoluteTtl`. */
+  sessionTtl?: { idle?: Duration; absolute?: Duration };
+}
+
+/** The idle lifetime of a `rememberMe: false` session without a `sessionTtl.idle` of its own. */
+export const BROWSER_SESSION_IDLE_MS = 12 * 3_600_000;
+
+/**
+ * Creates a session row, then signs its tokens. Rejects, having issued nothing, if the
+ * row cannot be written. With `maxSessionsPerUser`, the insert revokes the user's least
+ * recently refreshed sessions beyond the limit in the same transaction.
+ */
+export async function createSession(manager: SessionManager, userId: unknown, input: NewSessionInput, client: ClientInfo): Promise<IssuedSession> {
+  const user = checkUserId(userId);
+  const lifetimes = checkLifetimes(manager, input);
+  let accessTokenPayload = checkPayload(input.accessTokenPayload);
+  const sessionData = checkSessionData(input.sessionData);
+  await manager.freshKeys();
+
+  const handle = newSessionHandle();
+  const refresh = newRefreshToken(handle);
+  accessTokenPayload = await withRegisteredClaims(manager, user, handle, accessTokenPayload);
+  const now = manager.now();
+  const absoluteExpiresAt = now + lifetimes.absolute;
+  const record: SessionRecord = {
+    handle,
+    userId: user,
+    refreshTokenHash: hashRefreshToken(refresh.token),
+    prevRefreshTokenHash: null,
+    lineageHash: hashLineage(refresh.lineage),
+    rotatedAt: null,
+    undelivered: false,
+    accessTokenPayload,
+    sessionData,
+    createdAt: now,
+    lastRefreshedAt: now,
+    authTime: now,
+    expiresAt: Math.min(now + (lifetimes.idle ?? manager.options.refreshTokenTtlMs), absoluteExpiresAt),
+    absoluteExpiresAt,
+    idleTtl: lifetimes.idle,
+    persistent: input.rememberMe !== false,
+    revokedAt: null,
+    ip: client.ip?.slice(0, 64) ?? null,
+    userAgent: client.userAgent?.slice(0, 512) ?? null,
+    lastIp: null,
+    lastUserAgent: null,
+  };
+  // Signed before the insert: a token that cannot be issued (too large for a cookie)
+  // fails the call without leaving a row behind.
+  const signed = manager.sign(record);
+  const evicted = await insert(manager, record);
+  manager.revoked(evicted, now, "evicted", client);
+  manager.emit("onSessionCreated", manager.event(record, client));
+  return { record, refreshToken: refresh.token, ...signed };
+}
+
+/**
+ * Renews a live session's `authTime` in place (a step-up re-authentication), applying the
+ * login's payload and session data; resolves to its new access token, or `null` when the
+ * session is not live or belongs to another user (then the login creates a new one).
+ * The refresh token does not change.
+ */
+export async function reauthenticate(
+  manager: SessionManager,
+  handle: string,
+  userId: string,
+  input: NewSessionInput,
+): Promise<Omit<IssuedSession, "refreshToken"> | null> {
+  const payload = input.accessTokenPayload === undefined ? undefined : checkPayload(input.accessTokenPayload);
+  const sessionData = input.sessionData === undefined ? undefined : checkSessionData(input.sessionData);
+  await manager.freshKeys();
+  const record = await manager.guard("renew a session", () =>
+    manager.store.updateSession(handle, (row) => {
+      const now = manager.now();
+      if (row.userId !== userId || row.revokedAt !== null || !isLive(row, now)) return { result: null };
+      const update = {
+        authTime: now,
+        ...(payload ? { accessTokenPayload: mergePayload(row.accessTokenPayload, payload) } : {}),
+        ...(sessionData ? { sessionData } : {}),
+      };
+      return { update, result: { ...row, ...update } };
+    }),
+  );
+  return record ? { record, ...manager.sign(record) } : null;
+}
+
+async function insert(manager: SessionManager, record: SessionRecord): Promise<RevokedSession[]> {
+  const max = manager.options.maxSessionsPerUser;
+  try {
+    await manager.storeReady();
+    return await manager.store.createSession(record, max === undefined ? {} : { maxSessionsPerUser: max, at: record.createdAt });
+  } catch (error) {
+    // An INSERT whose answer was lost: the row tells whether it landed (evictions that
+    // landed with it reach other instances through the revocation poll).
+    if ((error as { code?: unknown }).code === OUTCOME_UNKNOWN) {
+      const row = await manager.store.findSession(record.handle).catch(() => null);
+      if (row && sameHash(row.refreshTokenHash, record.refreshTokenHash)) return [];
+    }
+    manager.diagnostics.fault("create", "could not store a new session", error);
+    throw storeUnavailable(error);
+  }
+}
+
+function checkLifetimes(manager: SessionManager, input: NewSessionInput): { idle: number | null; absolute: number } {
+  if (input.rememberMe !== undefined && typeof input.rememberMe !== "boolean") {
+    throw new TypeError(`latchkey: createSession option rememberMe must be true or false (got ${typeof input.rememberMe}).`);
+  }
+  const { options } = manager;
+  const ttl = input.sessionTtl;
+  if (ttl !== undefined && (typeof ttl !== "object" || ttl === null || Object.keys(ttl).some((key) => key !== "idle" && key !== "absolute"))) {
+    throw new TypeError('latchkey: createSession option sessionTtl must be an object { idle?, absolute? } of durations such as "30m".');
+  }
+  const idle = ttl?.idle === undefined ? undefined : lifetime("sessionTtl.idle", ttl.idle);
+  const absolute = ttl?.absolute === undefined ? options.absoluteTtlMs : lifetime("sessionTtl.absolute", ttl.absolute);
+  const effectiveIdle = idle ?? (input.rememberMe === false ? Math.min(options.refreshTokenTtlMs, BROWSER_SESSION_IDLE_MS) : options.refreshTokenTtlMs);
+  if (effectiveIdle <= options.accessTokenTtlMs) {
+    throw new TypeError(`latchkey: createSession sessionTtl.idle (${effectiveIdle / 1000}s) must be longer than accessTokenTtl (${options.accessTokenTtlMs / 1000}s).`);
+  }
+  if (effectiveIdle > absolute) {
+    throw new TypeError(`latchkey: createSession sessionTtl.idle (${effectiveIdle / 1000}s) must not exceed the absolute lifetime (${absolute / 1000}s).`);
+  }
+  // Stored only when it differs from the default, so that a later change of refreshTokenTtl reaches the rest.
+  return { idle: effectiveIdle === options.refreshTokenTtlMs && idle === undefined ? null : effectiveIdle, absolute };
+}
+
+function lifetime(name: string, value: unknown): number {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    throw new TypeError(`latchkey: createSession option ${name} must be seconds as a positive number or a string such as "30m" or "7d" (got ${JSON.stringify(value) ?? typeof value}).`);
+  }
+  return ms;
+}

@@ -1,0 +1,8 @@
+// The user's own claims, declared as the README shows.
+export {};
+
+declare module "latchkey" {
+  interface AccessTokenPayload {
+    role?: "admin" | "member";
+  }
+}
