@@ -1,36 +1,44 @@
 // @ts-check
-// The latchkey sample app: sign up, log in, a dashboard and your active sessions, with
+// The latchkey sample app: sign up, log in, a dashboard, your active sessions, an admin
+// page guarded by a role claim and a password change that asks for a recent login, with
 // the SuperTokens frontend SDK refreshing tokens in the pages. `npm start` builds the
 // package and runs this file. It imports latchkey by name, as your app would.
 //
 // Environment:
 //   PORT                   where to listen (default 3000; 0 picks a free port)
+//   HOST                   the address to bind (default 127.0.0.1: the app ships a well-known
+//                          demo password, so only this machine can reach it; 0.0.0.0 opens it up)
 //   LATCHKEY_DATABASE_URL  mysql://user:password@host:3306/db keeps accounts and sessions
 //                          in MySQL; unset, both live in this process's memory
 //   LATCHKEY_TABLE_PREFIX  prefix of latchkey's tables (default latchkey_), as for `npx latchkey`
 //   SAMPLE_USERS_TABLE     the accounts table (default sample_users)
 //   ACCESS_TOKEN_TTL       access-token lifetime (default 15m); "5s" shows refreshes happening
+//   FRESH_SECONDS          how recent a login must be to change the password (default 300)
 const path = require("node:path");
 const express = require("express");
 const mysql = require("mysql2/promise");
 const { errorHandler, mysqlStore, sessionMiddleware } = require("latchkey");
 const { apiRouter } = require("./api");
+const { describeAddress, readConfig } = require("./config");
+const { rolesClaim } = require("./roles");
 const { sdkRouter } = require("./sdk");
 const { memoryUserTable, mysqlUserTable } = require("./user-tables");
 const { DEMO, Users } = require("./users");
 
 async function main() {
-  const port = Number(process.env.PORT || 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be 0 to 65535 (got ${process.env.PORT}).`);
-  const databaseUrl = process.env.LATCHKEY_DATABASE_URL || undefined;
+  const config = readConfig(process.env);
+  const { databaseUrl } = config;
   // One pool serves the accounts table and latchkey's sessions.
   const pool = databaseUrl ? mysql.createPool({ uri: databaseUrl, connectionLimit: 10 }) : undefined;
+  const users = new Users(pool ? mysqlUserTable(pool, config.usersTable) : memoryUserTable());
+  const roles = rolesClaim(users);
   const sessions = sessionMiddleware({
     // Without a pool latchkey picks its embedded memory store (and refuses to in production).
-    store: pool && mysqlStore(pool, { tablePrefix: process.env.LATCHKEY_TABLE_PREFIX || undefined }),
-    accessTokenTtl: process.env.ACCESS_TOKEN_TTL || "15m",
+    store: pool && mysqlStore(pool, { tablePrefix: config.tablePrefix }),
+    accessTokenTtl: config.accessTokenTtlSeconds,
+    // Fetched into every new session's token; refetched when invalidateClaim says it changed.
+    claims: [roles],
   });
-  const users = new Users(pool ? mysqlUserTable(pool, process.env.SAMPLE_USERS_TABLE || "sample_users") : memoryUserTable());
   await users.init();
 
   const app = express();
@@ -38,20 +46,32 @@ async function main() {
   app.use(express.json({ limit: "10kb" }));
   app.use(sessions);
   app.use("/sdk", sdkRouter());
-  app.use("/api", apiRouter({ users, sessions }));
+  app.use(
+    "/api",
+    apiRouter({ users, sessions, roles, accessTokenTtlSeconds: config.accessTokenTtlSeconds, freshSeconds: config.freshSeconds }),
+  );
   app.use(express.static(path.join(__dirname, "public"), { extensions: ["html"] }));
   app.use(errorHandler());
   app.use(lastResort);
 
-  const server = app.listen(port, () => {
+  const server = app.listen(config.port, config.host, () => {
     const address = server.address();
-    const url = `http://localhost:${typeof address === "object" && address ? address.port : port}`;
+    if (!address || typeof address !== "object") return;
+    const where = describeAddress(address);
     const storage = databaseUrl ? `MySQL at ${redact(databaseUrl)}` : "in memory (set LATCHKEY_DATABASE_URL=mysql://… to keep them)";
+    const reach = where.local
+      ? "  only this machine can reach it (set HOST=0.0.0.0 to open it to your network)"
+      : `  listening on ${where.wildcard ? "every address" : address.address} (HOST=${config.host}): other machines can reach it, and log in as ${DEMO.name}`;
     console.log(
-      [`latchkey sample app on ${url}`, `  accounts and sessions: ${storage}`, `  log in as ${DEMO.name} / ${DEMO.password}, or sign up`].join("\n"),
+      [
+        `latchkey sample app on ${where.url}`,
+        reach,
+        `  accounts and sessions: ${storage}`,
+        `  log in as ${DEMO.name} / ${DEMO.password}, or sign up`,
+      ].join("\n"),
     );
   });
-  server.on("error", (error) => fail(`cannot listen on port ${port}`, error));
+  server.on("error", (error) => fail(`cannot listen on ${config.host} port ${config.port}`, error));
   const stop = async () => {
     server.close();
     server.closeAllConnections();

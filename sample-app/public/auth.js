@@ -12,9 +12,10 @@ async function start() {
     location.replace("/");
     return;
   }
-  if (new URLSearchParams(location.search).has("ended")) {
-    element("#notice", HTMLElement).textContent = "You were signed out: this session was revoked or has expired. Log in again.";
-  }
+  const query = new URLSearchParams(location.search);
+  const notice = element("#notice", HTMLElement);
+  if (query.has("ended")) notice.textContent = "You were signed out: this session was revoked or has expired. Log in again.";
+  else if (query.has("signed-out")) notice.textContent = "You signed out. This device no longer has a session.";
 }
 
 form.addEventListener("submit", async (event) => {

@@ -1,6 +1,6 @@
 // @ts-check
 // Active sessions: one row per signed-in device, from latchkey's listSessions(), with
-// a button to revoke each and one to sign out everywhere else.
+// a button to revoke each and one to sign out everywhere else, both confirmed first.
 import { api, element, requireSession, showTime, signOut } from "./app.js";
 
 /**
@@ -48,6 +48,7 @@ function row(session) {
 
 /** @param {Device} session @param {HTMLButtonElement} button */
 async function revoke(session, button) {
+  if (!confirm(`Sign out ${session.device.name} (IP ${session.ip})? It will have to log in again.`)) return;
   button.disabled = true;
   await act(async () => {
     await api(`/api/sessions/${encodeURIComponent(session.handle)}`, { method: "DELETE" });
@@ -55,12 +56,14 @@ async function revoke(session, button) {
   });
 }
 
-others.addEventListener("click", () =>
-  act(async () => {
+others.addEventListener("click", () => {
+  const count = list.children.length - 1;
+  if (!confirm(`Sign out ${count === 1 ? "the other device" : `all ${count} other devices`}? Only this one stays signed in.`)) return;
+  void act(async () => {
     const { revoked } = await api("/api/sessions/revoke-others", { method: "POST" });
     return `Signed out ${revoked} other ${revoked === 1 ? "session" : "sessions"}.`;
-  }),
-);
+  });
+});
 
 /** Runs an action, reloads the list, then reports the outcome. @param {() => Promise<string>} action */
 async function act(action) {
