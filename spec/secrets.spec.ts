@@ -42,7 +42,8 @@ describeEachStore("secrets never leak", (stores) => {
       first.refresh,
       rotated.access,
       rotated.refresh,
-      first.refresh.split(".")[1] as string,
+      first.refresh.split(".")[1] as string, // the lineage
+      first.refresh.split(".")[2] as string, // the secret
       hashRefreshToken(first.refresh).toString("hex"),
       hashRefreshToken(first.refresh).toString("base64"),
       ...keys.map((key) => key.privateKey.split("\n")[1] as string),
