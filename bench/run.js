@@ -39,7 +39,7 @@ const CONFIG = {
 const DATABASE_URL =
   process.env.BENCH_DATABASE_URL || process.env.LATCHKEY_TEST_DATABASE_URL || "mysql://root@127.0.0.1:3306/test";
 const PREFIX = process.env.BENCH_PREFIX || "bench_";
-const ES_PREFIX = `${PREFIX}es_`;
+const RS_PREFIX = `${PREFIX}rs_`;
 const SMALL_PREFIX = `${PREFIX}small_`;
 const BIG_PREFIX = `${PREFIX}big_`;
 const LOADGEN = pickLoadGenerator();
@@ -54,15 +54,15 @@ const children = new Set();
 
 async function main() {
   const started = Date.now();
-  const db = await new BenchDatabase(DATABASE_URL, [PREFIX, ES_PREFIX, SMALL_PREFIX, BIG_PREFIX]).connect();
+  const db = await new BenchDatabase(DATABASE_URL, [PREFIX, RS_PREFIX, SMALL_PREFIX, BIG_PREFIX]).connect();
   try {
     await db.dropTables();
     log(`load generator: ${LOADGEN}; ${CONFIG.connections} connections; ${CONFIG.rounds} round(s) of ${CONFIG.durationSeconds}s after a ${CONFIG.warmupSeconds}s warm-up`);
 
-    const [bare, latchkey, latchkeyEs256, expressSession, diy] = await Promise.all([
+    const [bare, latchkey, latchkeyRs256, expressSession, diy] = await Promise.all([
       startServer("bare"),
       startServer("latchkey"),
-      startServer("latchkey", { env: { BENCH_ALGORITHM: "ES256", BENCH_PREFIX: ES_PREFIX } }),
+      startServer("latchkey", { env: { BENCH_ALGORITHM: "RS256", BENCH_PREFIX: RS_PREFIX } }),
       startServer("express-session"),
       startServer("diy-jwt"),
     ]);
@@ -92,7 +92,7 @@ async function main() {
     const logins = [
       { name: "latchkey login (res.createSession)", server: latchkey, request: loginRequest("user") },
       { name: "express-session login", server: expressSession, request: loginRequest("user") },
-      { name: "latchkey login, algorithm: ES256 (info)", server: latchkeyEs256, request: loginRequest("user") },
+      { name: "latchkey login, algorithm: RS256 (info)", server: latchkeyRs256, request: loginRequest("user") },
     ];
 
     const refreshPool = new RefreshPool(latchkey, "refresh-user");
@@ -106,7 +106,7 @@ async function main() {
     const refreshResults = await rounds(refreshes);
 
     // Those servers are done: the next steps get the machine to themselves.
-    await Promise.all([bare, latchkey, latchkeyEs256, expressSession, diy].map(stopServer));
+    await Promise.all([bare, latchkey, latchkeyRs256, expressSession, diy].map(stopServer));
     log(`table growth: ${CONFIG.smallRows.toLocaleString("en")} rows and ${CONFIG.bigRows.toLocaleString("en")} rows, side by side`);
     const growth = await tableGrowth(db);
     log(`memory: ${CONFIG.memoryLogins.toLocaleString("en")} logins against MySQL`);

@@ -23,7 +23,7 @@ const contenders = {
     app.get("/me", (_req, res) => res.json({ userId: DEFAULT_USER }));
   },
 
-  // latchkey with its defaults (RS256, MySQL store); only the table prefix is ours.
+  // latchkey with its defaults (ES256, MySQL store); only the table prefix is ours.
   latchkey() {
     const { sessionMiddleware, verifySession, mysqlStore, errorHandler } = require("..");
     const options = { store: mysqlStore(DATABASE_URL, { tablePrefix: PREFIX }), logger: false };
