@@ -82,6 +82,8 @@ async function main() {
     });
     const reads = [
       get("bare Express, no auth (ceiling)", bare, "/me"),
+      // What carrying latchkey's cookie costs before any auth runs: Node still receives and parses the header.
+      get("bare Express, latchkey's cookie sent (info)", bare, "/me", cookie.latchkey),
       get("latchkey verifySession()", latchkey, "/me", cookie.latchkey),
       get("latchkey verifySession({ checkDatabase: true })", latchkey, "/me-db", cookie.latchkey),
       get("express-session + express-mysql-session", expressSession, "/me", cookie.expressSession),
