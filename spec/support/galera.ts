@@ -1,11 +1,11 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import mysql, { type RowDataPacket } from "mysql2/promise";
+import { freePorts } from "./ports";
 
 /**
  * A real MariaDB Galera cluster for specs: N mariadbd processes on loopback, each with a
@@ -80,9 +80,24 @@ export async function startGaleraCluster(options: GaleraOptions = {}): Promise<G
   if (unavailable) throw new Error(unavailable);
   const count = options.nodes ?? DEFAULT_NODES;
   if (!Number.isInteger(count) || count < 1) throw new Error(`startGaleraCluster: bad node count ${count}`);
-  const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   removeAbandonedDirs();
+  // Ports are picked before the nodes bind them (a joiner only after its state transfer),
+  // so another harness may take one meanwhile: that start, and only that, is retried on new ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(count, Date.now() + timeoutMs);
+    } catch (error) {
+      if (attempt >= PORT_ATTEMPTS || !(error instanceof PortTaken)) throw error;
+    }
+  }
+}
+
+const PORT_ATTEMPTS = 3;
+
+class PortTaken extends Error {}
+
+async function startOnce(count: number, deadline: number): Promise<GaleraCluster> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), DIR_PREFIX));
   fs.writeFileSync(path.join(dir, OWNER_FILE), String(process.pid));
   const specs = planNodes(dir, count, await freePorts(count * 4));
@@ -96,7 +111,8 @@ export async function startGaleraCluster(options: GaleraOptions = {}): Promise<G
     const states = (await Promise.all(specs.map(describeState))).join("\n");
     const logs = specs.map(logTail).join("\n");
     await running.stop();
-    throw new Error(`Galera cluster failed to start: ${(error as Error).message}\n${states}\n${logs}`);
+    const message = `Galera cluster failed to start: ${(error as Error).message}\n${states}\n${logs}`;
+    throw /Address already in use|error: 98\b/.test(logs) ? new PortTaken(message) : new Error(message);
   }
 }
 
@@ -221,23 +237,6 @@ function publicNode(spec: NodeSpec): GaleraNode {
   return { index: spec.index, port: spec.port, url: `mysql://root@127.0.0.1:${spec.port}/test` };
 }
 
-/** Distinct free loopback ports, all held open at once so none is handed out twice. */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<net.Server>((resolve, reject) => {
-          const server = net.createServer();
-          server.once("error", reject);
-          server.listen(0, "127.0.0.1", () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
-}
 
 // ---------------------------------------------------------------------------------------
 // Who the nodes run as, and their datadirs.

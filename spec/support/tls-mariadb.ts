@@ -1,11 +1,11 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import mysql from "mysql2/promise";
+import { freePorts } from "./ports";
 
 /** A throwaway MariaDB that only accepts TLS, started by {@link startTlsMariaDb}. */
 export interface TlsMariaDb {
@@ -75,7 +75,8 @@ export async function startTlsMariaDb(): Promise<TlsMariaDb> {
   // A worker that exits without stop() (a crash, an interrupted run) must not leave a server behind.
   process.once("exit", killNow);
   try {
-    const [port] = await Promise.all([freePort(), initDataDir(dir), makeCertificates(dir)]);
+    const [ports] = await Promise.all([freePorts(1), initDataDir(dir), makeCertificates(dir)]);
+    const port = ports[0] as number;
     const server = await startServer(dir, port);
     child = server.child;
     const password = randomBytes(12).toString("hex");
@@ -246,17 +247,6 @@ function runWithInput(command: string, args: string[], input: string): Promise<v
       else reject(new Error(`startTlsMariaDb: ${command} --bootstrap failed (${signal ?? `code ${code}`}):\n${log}`));
     });
     child.stdin.end(input);
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
   });
 }
 
