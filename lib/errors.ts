@@ -1,5 +1,3 @@
-import type { ClaimValidationError } from "./claims/types";
-
 /**
  * Every way a session can fail at run time, as a closed set of codes.
  *
@@ -13,6 +11,19 @@ export type SessionErrorCode =
   | "INVALID_CLAIM"
   | "CROSS_ORIGIN_REQUEST"
   | "STORE_UNAVAILABLE";
+
+/**
+ * One failed validator, as a 403 body lists it in `claimValidationErrors`.
+ *
+ * @example
+ * ```ts
+ * const error: ClaimValidationError = { id: "st-role", reason: { message: "wrong value", expectedToInclude: "admin", actualValue: ["user"] } };
+ * ```
+ */
+export interface ClaimValidationError {
+  id: string;
+  reason: Record<string, unknown>;
+}
 
 interface ErrorSpec {
   readonly status: number;

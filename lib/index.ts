@@ -10,7 +10,7 @@ export { errorHandler, sendSessionError } from "./middleware/error-handler";
 export { Session } from "./session";
 export type { SessionTokens } from "./session";
 export { SessionError, SESSION_ERRORS } from "./errors";
-export type { SessionErrorCode } from "./errors";
+export type { ClaimValidationError, SessionErrorCode } from "./errors";
 export { BooleanClaim } from "./claims/boolean";
 export { PrimitiveArrayClaim } from "./claims/primitive-array";
 export { PrimitiveClaim } from "./claims/primitive";
@@ -22,7 +22,6 @@ export type { PrimitiveClaimValidators } from "./claims/primitive";
 export type {
   ClaimFetchContext,
   ClaimFetcher,
-  ClaimValidationError,
   ClaimValidationResult,
   SessionClaimOptions,
   SessionClaimValidator,
@@ -57,4 +56,5 @@ export type { SessionEvent, RefusedEvent, RevokedEvent, RevokeReason, SessionHoo
 export type { Logger } from "./logger";
 export type { Duration } from "./duration";
 export type { AccessTokenPayload, AccessTokenPayloadUpdate } from "./types/payload";
-export type { SessionProperty, SessionRequest, SessionSlot, TypeConfig } from "./types/express";
+export type { SessionProperty, TypeConfig } from "./types/config";
+export type { SessionRequest, SessionSlot } from "./types/express";

@@ -5,7 +5,7 @@ import type { Logger } from "./logger";
 import type { SessionHooks } from "./hooks";
 import type { MySqlConnection } from "./store/mysql";
 import type { SessionStore } from "./store/store";
-import type { SessionProperty } from "./types/express";
+import type { SessionProperty } from "./types/config";
 
 /** An origin allowed to send unsafe requests: exact (`"https://app.example.com"`), a RegExp, or a function. */
 export type TrustedOrigin = string | RegExp;

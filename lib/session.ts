@@ -7,7 +7,8 @@ import type { ClientInfo, SessionManager } from "./manager";
 import { getSessionInformation, revokeSession, updateAccessTokenPayload, updateSessionData } from "./sessions/admin";
 import { invalidClaim, refetchClaims, validateClaims } from "./sessions/claims";
 import type { SessionRecord } from "./store/store";
-import { RESERVED_CLAIMS, type AccessClaims } from "./tokens/access";
+import type { AccessClaims } from "./tokens/access";
+import { RESERVED_CLAIMS } from "./tokens/reserved";
 import type { AccessTokenPayload, AccessTokenPayloadUpdate } from "./types/payload";
 import { checkPayload } from "./validate";
 

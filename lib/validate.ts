@@ -1,4 +1,4 @@
-import { RESERVED_CLAIMS } from "./tokens/access";
+import { RESERVED_CLAIMS } from "./tokens/reserved";
 
 /** Longest user id accepted, in characters (the column is VARBINARY(1020): 255 characters of UTF-8). */
 export const MAX_USER_ID_LENGTH = 255;

@@ -1,18 +1,12 @@
-import { RESERVED_CLAIMS } from "../tokens/access";
+import { RESERVED_CLAIMS } from "../tokens/reserved";
 
 /** A value JSON carries unchanged: what SuperTokens' primitive claims may hold. */
 export type JSONPrimitive = string | number | boolean | null;
-
-/** The root claim in which latchkey keeps the login time, in seconds since the epoch. */
-export const AUTH_TIME_CLAIM = "authTime";
 
 // Claim keys and validator ids end up in JSON bodies, logs and a JWT; a small safe
 // alphabet keeps them printable and free of log-injection characters.
 const SAFE_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
 const SAFE_NAME_RULE = "1-64 characters from A-Z a-z 0-9 _ . : -";
-
-/** Keys latchkey writes itself; a claim stored under one would overwrite it. */
-const RESERVED_KEYS: ReadonlySet<string> = new Set([...RESERVED_CLAIMS, AUTH_TIME_CLAIM]);
 
 export function isJsonPrimitive(value: unknown): value is JSONPrimitive {
   // NaN and ±Infinity are numbers but JSON turns them into null, so a stored claim
@@ -30,9 +24,10 @@ export function checkClaimKey(subject: string, key: unknown): string {
   if (key in Object.prototype) {
     throw new TypeError(`latchkey: ${subject}: option key may not be "${key}": it is a built-in property name. Pick another key.`);
   }
-  if (RESERVED_KEYS.has(key)) {
+  // A claim stored under one of latchkey's own keys would overwrite it.
+  if (RESERVED_CLAIMS.has(key)) {
     throw new TypeError(
-      `latchkey: ${subject}: option key may not be "${key}": latchkey writes ${[...RESERVED_KEYS].join(", ")} itself. Pick another key.`,
+      `latchkey: ${subject}: option key may not be "${key}": latchkey writes ${[...RESERVED_CLAIMS].join(", ")} itself. Pick another key.`,
     );
   }
   return key;

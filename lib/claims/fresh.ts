@@ -1,4 +1,5 @@
-import { AUTH_TIME_CLAIM, checkMaxAge, ownData } from "./checks";
+import { AUTH_TIME_CLAIM } from "../tokens/reserved";
+import { checkMaxAge, ownData } from "./checks";
 import type { ClaimValidationResult, SessionClaimValidator } from "./claim";
 
 /**

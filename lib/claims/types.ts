@@ -1,17 +1,7 @@
 import type { SessionClaim } from "./claim";
 
-/**
- * One failed validator, as a 403 body lists it in `claimValidationErrors`.
- *
- * @example
- * ```ts
- * const error: ClaimValidationError = { id: "st-role", reason: { message: "wrong value", expectedToInclude: "admin", actualValue: ["user"] } };
- * ```
- */
-export interface ClaimValidationError {
-  id: string;
-  reason: Record<string, unknown>;
-}
+// Lives with the error that carries it, so that lib/errors.ts imports nothing.
+export type { ClaimValidationError } from "../errors";
 
 /**
  * What a validator says about one access-token payload.

@@ -2,9 +2,6 @@ import jwt from "jsonwebtoken";
 import { SessionError } from "../errors";
 import type { KeyRing, LoadedKey } from "../keys";
 
-/** Claims latchkey owns; a user's payload may not set them. */
-export const RESERVED_CLAIMS: ReadonlySet<string> = new Set(["sub", "sid", "iat", "exp", "iss", "aud", "nbf", "jti", "authTime"]);
-
 /** The JOSE `typ` of latchkey access tokens (RFC 9068), so no other JWT can pass for one. */
 export const ACCESS_TOKEN_TYPE = "at+jwt";
 
