@@ -1,4 +1,6 @@
+import { randomUUID } from "node:crypto";
 import {
+  accessCookie,
   countingStore,
   createApp,
   decodeFrontToken,
@@ -6,9 +8,16 @@ import {
   describeEachStore,
   expectCookie,
   login,
+  refreshCookie,
   request,
+  SESSION_METHODS,
   setCookies,
+  tokensOf,
+  UNAUTHORISED,
 } from "./helpers";
+
+const REFRESH = "/auth/session/refresh";
+const SIGNOUT = "/auth/signout";
 
 describeEachStore("res.createSession", (stores) => {
   it("stores one row and sets both HttpOnly cookies and front-token before the route responds", async () => {
@@ -197,5 +206,87 @@ describeEachStore("res.createSession", (stores) => {
     expect(res.headers["cache-control"]).toBe("no-store");
     const rotated = await request(app).post("/auth/session/refresh").set("Cookie", `sRefreshToken=${refresh}`).expect(200);
     expect(rotated.headers["cache-control"]).toBe("no-store");
+  });
+
+  it("#3 access token, front-token and refresh token carry only the documented claims, never session data", async () => {
+    const { app } = createApp({ store: stores.create() });
+    const { access, refresh, handle, res } = await login(app, "user-1", { payload: { role: "admin" }, data: { secretNote: "server-only" } });
+    const claims = decodeJwtPart(access, 1);
+    expect(Object.keys(claims).sort()).toEqual(["authTime", "exp", "iat", "iss", "role", "sid", "sub"]);
+    expect(decodeJwtPart(access, 0)).toEqual({ alg: "ES256", typ: "at+jwt", kid: expect.any(String) });
+    const front = decodeFrontToken(res.headers["front-token"] as string);
+    expect(front.up).toEqual(claims);
+    for (const text of [access, res.headers["front-token"] as string, JSON.stringify(front), JSON.stringify(claims)]) {
+      expect(text).not.toMatch(/secretNote|server-only/);
+    }
+    // The refresh token is the (non-secret) handle, 128 random bits of lineage and 256 random
+    // bits of secret: no user id, no time.
+    expect(refresh).toMatch(new RegExp(`^${handle}\\.[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}$`));
+  });
+
+  it("#61 cookies planted before login are replaced, never adopted", async () => {
+    const { app } = createApp({ store: stores.create() });
+    const attacker = await login(app, "attacker");
+    const res = await request(app)
+      .post("/login")
+      .set("Cookie", `${accessCookie("attacker-chosen")}; ${refreshCookie(attacker.refresh)}`)
+      .send({ userId: "victim" })
+      .expect(200);
+    const victim = tokensOf(res);
+    expect(victim.access).not.toBe("attacker-chosen");
+    expect(victim.refresh).not.toBe(attacker.refresh);
+    expect(victim.refresh.split(".")[0]).not.toBe(attacker.handle);
+    expect(decodeJwtPart(victim.access, 1).sub).toBe("victim");
+    // The attacker's own token still names only the attacker.
+    const theirs = tokensOf(await request(app).post(REFRESH).set("Cookie", refreshCookie(attacker.refresh)).expect(200));
+    expect(decodeJwtPart(theirs.access, 1).sub).toBe("attacker");
+  });
+
+  it("#63 refuses a well-formed refresh token for a never-issued handle without creating a row; createSession picks its own handle", async () => {
+    const counted = countingStore(stores.create());
+    const { app } = createApp({ store: counted.store });
+    await login(app);
+    const invented = randomUUID();
+    const res = await request(app).post(REFRESH).set("Cookie", refreshCookie(`${invented}.${"A".repeat(22)}.${"A".repeat(43)}`)).expect(401);
+    expect(res.body).toEqual(UNAUTHORISED);
+    expect(await counted.store.findSession(invented)).toBeNull();
+
+    // A handle cannot even be asked for: the option does not exist, and the call says so.
+    app.post("/login-with-handle", async (_req, res) => {
+      try {
+        await res.createSession("user-1", { handle: "chosen-by-client" } as never);
+        res.json({ created: true });
+      } catch (error) {
+        res.status(400).json({ message: (error as Error).message });
+      }
+    });
+    const chosen = await request(app).post("/login-with-handle").expect(400);
+    expect(chosen.body.message).toMatch(/^latchkey: unknown createSession option handle\./);
+    const own = (await login(app)).handle;
+    expect(own).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it("#64 never creates a session implicitly: anonymous traffic to every endpoint writes no session row", async () => {
+    const counted = countingStore(stores.create());
+    const { app } = createApp({ store: counted.store });
+    for (let i = 0; i < 20; i++) {
+      await request(app).get("/api/me").expect(401);
+      await request(app).get("/api/optional").expect(200);
+      await request(app).get("/api/strict").expect(401);
+      await request(app).post(REFRESH).expect(401);
+      await request(app).post(SIGNOUT).expect(401);
+      await request(app).get("/auth/jwt/jwks.json").expect(200);
+    }
+    expect(counted.calls.filter((call) => SESSION_METHODS.has(call))).toEqual([]);
+  });
+
+  it("#88 the stored IP ignores X-Forwarded-For unless the app trusts the proxy, and then takes the nearest hop", async () => {
+    const store = stores.create();
+    const { app } = createApp({ store });
+    const untrusted = await request(app).post("/login").set("X-Forwarded-For", "1.2.3.4").send({ userId: "u" }).expect(200);
+    expect((await store.findSession(untrusted.body.handle))?.ip).toMatch(/^(::ffff:)?127\.0\.0\.1$/);
+    app.set("trust proxy", 1);
+    const trusted = await request(app).post("/login").set("X-Forwarded-For", "1.2.3.4, 203.0.113.9").send({ userId: "u" }).expect(200);
+    expect((await store.findSession(trusted.body.handle))?.ip).toBe("203.0.113.9");
   });
 });

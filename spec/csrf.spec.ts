@@ -1,4 +1,8 @@
-import { accessCookie, createApp, describeEachStore, login, refreshCookie, request, setCookies } from "./helpers";
+import { accessCookie, createApp, describeEachStore, login, refreshCookie, request, setCookies, type TestApp } from "./helpers";
+
+const REFRESH = "/auth/session/refresh";
+const SIGNOUT = "/auth/signout";
+const TRY_REFRESH = { message: "try refresh token" };
 
 describeEachStore("CSRF defence for cookie-authenticated unsafe requests", (stores) => {
   it.each([
@@ -85,5 +89,60 @@ describeEachStore("CSRF defence for cookie-authenticated unsafe requests", (stor
   it("refuses bad trustedOrigins at start-up", () => {
     expect(() => createApp({ trustedOrigins: ["https://app.example.com/path"] })).toThrow(/option trustedOrigins must list origins/);
     expect(() => createApp({ trustedOrigins: "https://app.example.com" as never })).toThrow(/must be an array/);
+  });
+});
+
+describeEachStore("trusted origins, CORS and safe methods", (stores) => {
+  let trusting: TestApp;
+  let access: string;
+  beforeAll(async () => {
+    trusting = createApp({ store: stores.create(), trustedOrigins: ["https://app.example.com"] });
+    access = (await login(trusting.app)).access;
+  });
+
+  it.each([
+    "https://app.example.com.evil.com",
+    "https://evilapp.example.com",
+    "http://app.example.com",
+    "https://app.example.com:8443",
+    "https://APP.example.com.",
+    "null",
+  ])("#36 compares trusted origins exactly: refuses %s", async (origin) => {
+    const calls = trusting.handlerCalls.count;
+    const res = await request(trusting.app).post("/api/me").set("Cookie", accessCookie(access)).set("Origin", origin);
+    expect([res.status, res.body]).toEqual([401, TRY_REFRESH]);
+    expect(trusting.handlerCalls.count).toBe(calls);
+    await request(trusting.app).post("/api/me").set("Cookie", accessCookie(access)).set("Origin", "https://app.example.com").expect(200);
+  });
+
+  it("#41 safe methods never reach sign-out or refresh, and change nothing", async () => {
+    const store = stores.create();
+    const { app } = createApp({ store });
+    const { access, refresh, handle } = await login(app);
+    const cookies = `${accessCookie(access)}; ${refreshCookie(refresh)}`;
+    for (const [method, path] of [["get", SIGNOUT], ["head", SIGNOUT], ["get", REFRESH], ["head", REFRESH]] as const) {
+      const res = await request(app)[method](path).set("Cookie", cookies);
+      expect(res.status).toBe(404);
+      expect(res.headers["set-cookie"]).toBeUndefined();
+    }
+    const row = await store.findSession(handle);
+    expect([row?.revokedAt, row?.rotatedAt]).toEqual([null, null]);
+    await request(app).get("/api/me").set("Cookie", accessCookie(access)).expect(200);
+  });
+
+  it("#42 adds no Access-Control-Allow-Origin of its own, on preflights or on the endpoints", async () => {
+    const { app } = createApp({ store: stores.create() });
+    const { refresh } = await login(app);
+    const preflight = await request(app)
+      .options(REFRESH)
+      .set("Origin", "https://evil.example")
+      .set("Access-Control-Request-Method", "POST")
+      .set("Access-Control-Request-Headers", "rid, st-auth-mode");
+    const post = await request(app).post(REFRESH).set("Origin", "https://evil.example").set("Cookie", refreshCookie(refresh));
+    const jwks = await request(app).get("/auth/jwt/jwks.json").set("Origin", "https://evil.example");
+    for (const res of [preflight, post, jwks]) {
+      expect(res.headers["access-control-allow-origin"]).toBeUndefined();
+      expect(res.headers["access-control-allow-credentials"]).toBeUndefined();
+    }
   });
 });

@@ -1,7 +1,21 @@
 import { createHmac, createPrivateKey, createPublicKey, createSign, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import type { SessionStore } from "../lib";
 import { verifySession } from "../lib";
-import { accessCookie, countingStore, createApp, describeEachStore, fakeClock, login, refreshCookie, request, type TestApp } from "./helpers";
+import {
+  accessCookie,
+  countingStore,
+  createApp,
+  decodeJwtPart,
+  describeEachStore,
+  fakeClock,
+  login,
+  refreshCookie,
+  request,
+  UNAUTHORISED,
+  type TestApp,
+} from "./helpers";
 
 const b64 = (value: unknown) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
 
@@ -141,6 +155,139 @@ describeEachStore("forged and broken access tokens", (stores) => {
   });
 });
 
+// Algorithm confusion, foreign keys and hostile kids, on RS256 (checklist #10-#19, #59, #72).
+const hmac = (digest: string, secret: string) => (input: string) => createHmac(digest, secret).update(input).digest("base64url");
+
+/** The real signing key and a session to forge for, read from the store as an insider would. */
+interface Forgery {
+  token: string;
+  kid: string;
+  privateKey: KeyObject;
+  publicPem: string;
+  handle: string;
+  now: number; // seconds
+}
+
+async function forgery(app: TestApp["app"], store: SessionStore, nowMs = Date.now()): Promise<Forgery> {
+  const { access, handle } = await login(app, "user-1");
+  const kid = decodeJwtPart(access, 0).kid as string;
+  const record = (await store.listSigningKeys()).find((key) => key.kid === kid);
+  if (!record) throw new Error(`signing key ${kid} is not in the store`);
+  const privateKey = createPrivateKey(record.privateKey);
+  const publicPem = createPublicKey(privateKey).export({ type: "spki", format: "pem" }).toString();
+  return { token: access, kid, privateKey, publicPem, handle, now: Math.floor(nowMs / 1000) };
+}
+
+const claimsOf = (f: Forgery, extra: Record<string, unknown> = {}) => ({ sub: "user-1", sid: f.handle, iat: f.now, exp: f.now + 600, iss: "latchkey", ...extra });
+
+describeEachStore("access tokens naming other algorithms, keys or kids", (stores) => {
+  let fixture: TestApp;
+  let counted: { store: SessionStore; calls: string[] };
+  let f: Forgery;
+
+  beforeAll(async () => {
+    counted = countingStore(stores.create());
+    // RS256: the confusion attacks below key HMACs with the RSA public key's text forms.
+    fixture = createApp({ store: counted.store, algorithm: "RS256" });
+    f = await forgery(fixture.app, counted.store);
+  });
+
+  const expectRefused = async (token: string, message: "unauthorised" | "try refresh token") => {
+    const calls = fixture.handlerCalls.count;
+    const started = Date.now();
+    const res = await request(fixture.app).get("/api/me").set("Cookie", accessCookie(token));
+    expect([res.status, res.body]).toEqual([401, { message }]);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(fixture.handlerCalls.count).toBe(calls);
+  };
+
+  it("#10 refuses HS256/384/512 keyed with every text form of the public key", async () => {
+    const pkcs1 = createPublicKey(f.privateKey).export({ type: "pkcs1", format: "pem" }).toString();
+    const jwk = JSON.stringify(createPublicKey(f.privateKey).export({ format: "jwk" }));
+    const secrets = [f.publicPem, f.publicPem.trimEnd(), `  ${f.publicPem}`, `\n${f.publicPem}`, pkcs1, pkcs1.trimEnd(), jwk];
+    for (const [alg, digest] of [["HS256", "sha256"], ["HS384", "sha384"], ["HS512", "sha512"]] as const) {
+      for (const secret of secrets) {
+        await expectRefused(signRaw({ alg, typ: "at+jwt", kid: f.kid }, claimsOf(f), hmac(digest, secret)), "unauthorised");
+      }
+    }
+  });
+
+  it("#12 ignores keys named by jku, x5u and x5c, and never fetches them", async () => {
+    let fetched = 0;
+    const listener = createServer((_req, res) => {
+      fetched++;
+      res.setHeader("Content-Type", "application/json");
+      res.end(JSON.stringify({ keys: [{ ...attacker.publicKey.export({ format: "jwk" }), kid: "attacker" }] }));
+    });
+    await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(listener.address() as AddressInfo).port}/jwks.json`;
+    const x5c = [attacker.publicKey.export({ type: "spki", format: "der" }).toString("base64")];
+    try {
+      for (const extra of [{ jku: url }, { x5u: url }, { x5c }]) {
+        // Under the real kid the signature fails; under the attacker's or no kid the key is unknown.
+        await expectRefused(signRaw({ alg: "RS256", typ: "at+jwt", kid: f.kid, ...extra }, claimsOf(f), rsa(attacker.privateKey)), "unauthorised");
+        await expectRefused(signRaw({ alg: "RS256", typ: "at+jwt", kid: "attacker", ...extra }, claimsOf(f), rsa(attacker.privateKey)), "try refresh token");
+        await expectRefused(signRaw({ alg: "RS256", typ: "at+jwt", ...extra }, claimsOf(f), rsa(attacker.privateKey)), "try refresh token");
+      }
+      expect(fetched).toBe(0);
+    } finally {
+      await new Promise((resolve) => listener.close(resolve));
+    }
+  });
+
+  it.each<[string, unknown]>([
+    ["an empty kid", ""],
+    ["/dev/null", "/dev/null"],
+    ["a shell command", "$(sleep 5)"],
+    ["a null kid", null],
+  ])("#13 refuses %s under every signature, quickly and without a store call", async (_label, kid) => {
+    counted.calls.length = 0;
+    const calls = fixture.handlerCalls.count;
+    const signers = [rsa(f.privateKey), rsa(attacker.privateKey), hmac("sha256", ""), hmac("sha256", "1"), hmac("sha256", "secret")];
+    for (const [index, sign] of signers.entries()) {
+      // A kid this instance does not know may be a newer key: DESIGN §2 answers "try refresh token".
+      await expectRefused(signRaw({ alg: index < 2 ? "RS256" : "HS256", typ: "at+jwt", kid }, claimsOf(f), sign), "try refresh token");
+    }
+    // The real kid with an HMAC signature is refused as a forgery.
+    for (const sign of signers.slice(2)) await expectRefused(signRaw({ alg: "HS256", typ: "at+jwt", kid: f.kid }, claimsOf(f), sign), "unauthorised");
+    expect(counted.calls.filter((call) => call !== "listRevokedSince")).toEqual([]);
+    expect(fixture.handlerCalls.count).toBe(calls);
+  });
+
+  it("#19 refuses the flattened JSON serialisation of a real token", async () => {
+    const [protectedHeader, payload, signature] = f.token.split(".");
+    const flattened = encodeURIComponent(JSON.stringify({ protected: protectedHeader, payload, signature }));
+    await expectRefused(flattened, "unauthorised");
+    await expectRefused(encodeURIComponent(JSON.stringify({ payload, signatures: [{ protected: protectedHeader, signature }] })), "unauthorised");
+  });
+
+  it("#59 revocation follows the sid, not the token bytes: a freshly signed token for a revoked session is refused", async () => {
+    const { access, handle } = await login(fixture.app, "user-1");
+    const other = await login(fixture.app, "user-1");
+    await request(fixture.app).get("/api/me").set("Cookie", accessCookie(access)).expect(200);
+    expect(await fixture.sessions.revokeSession(handle)).toBe(true);
+    const resigned = signRaw({ alg: "RS256", typ: "at+jwt", kid: f.kid }, claimsOf(f, { sid: handle, iat: f.now - 1, role: "x" }), rsa(f.privateKey));
+    expect(resigned).not.toBe(access);
+    for (const path of ["/api/me", "/api/strict"]) {
+      const res = await request(fixture.app).get(path).set("Cookie", accessCookie(resigned));
+      expect([res.status, res.body]).toEqual([401, UNAUTHORISED]);
+    }
+    await request(fixture.app).get("/api/me").set("Cookie", accessCookie(other.access)).expect(200);
+  });
+
+  it("#72 the JWKS holds public members only, for RS256 and ES256", async () => {
+    const allowed = new Set(["kty", "kid", "alg", "use", "n", "e", "crv", "x", "y"]);
+    for (const app of [fixture.app, createApp({ store: stores.create(), algorithm: "ES256" }).app]) {
+      const res = await request(app).get("/auth/jwt/jwks.json").expect(200);
+      expect(res.headers["content-type"]).toMatch(/^application\/json/);
+      expect(res.body.keys.length).toBeGreaterThan(0);
+      for (const key of res.body.keys as Record<string, unknown>[]) {
+        expect(Object.keys(key).filter((member) => !allowed.has(member))).toEqual([]);
+      }
+    }
+  });
+});
+
 // ES256, the default: one encoding per token, and the time claims checked against the
 // configuration and the key (issue 10 item 10).
 const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
@@ -243,5 +390,22 @@ describeEachStore("ES256 access tokens under attack", (stores) => {
     const payload = JSON.parse(`{"sub":"user-1","sid":"${c.handle}","iat":${c.now},"exp":${c.now + 600},"iss":"latchkey","__proto__":{"admin":true}}`);
     const res = await request(fixture.app).get("/api/proto").set("Cookie", accessCookie(esSigned(payload))).expect(200);
     expect(res.body).toEqual({ admin: null, prototype: "none" });
+  });
+
+  it.each([
+    ["an empty signature", ""],
+    ["64 zero bytes (r = s = 0, the psychic signature)", Buffer.alloc(64).toString("base64url")],
+    ["DER r = s = 0", "MAYCAQACAQA"],
+  ])("#9 refuses %s under the real ES256 kid", async (_label, signature) => {
+    const store = stores.create();
+    const { app, handlerCalls } = createApp({ store, algorithm: "ES256" });
+    const { access, handle } = await login(app, "user-1");
+    const kid = decodeJwtPart(access, 0).kid as string;
+    const now = Math.floor(Date.now() / 1000);
+    const token = `${b64({ alg: "ES256", typ: "at+jwt", kid })}.${b64({ sub: "admin", sid: handle, iat: now, exp: now + 600, iss: "latchkey" })}.${signature}`;
+    const res = await request(app).get("/api/me").set("Cookie", accessCookie(token));
+    expect([res.status, res.body]).toEqual([401, UNAUTHORISED]);
+    expect(handlerCalls.count).toBe(0);
+    await request(app).get("/api/me").set("Cookie", accessCookie(access)).expect(200);
   });
 });

@@ -1,4 +1,4 @@
-import { createApp, decodeFrontToken, describeEachStore, fakeClock, request } from "./helpers";
+import { accessCookie, createApp, decodeFrontToken, describeEachStore, fakeClock, login, request, setCookies } from "./helpers";
 
 const REFRESH = "/auth/session/refresh";
 
@@ -81,5 +81,35 @@ describeEachStore("header mode (st-auth-mode: header)", (stores) => {
     // sending no Set-Cookie keeps a parallel login's fresh cookies (supertokens-node#17).
     expect(res.headers["front-token"]).toBeUndefined();
     expect(res.headers["set-cookie"]).toBeUndefined();
+  });
+
+  it("#83 parses Authorization and st-auth-mode strictly and deterministically", async () => {
+    const { app } = createApp({ store: stores.create() });
+    const header = await request(app).post("/login").set("st-auth-mode", "header").send({ userId: "by-header" }).expect(200);
+    const bearer = header.headers["st-access-token"] as string;
+    const cookie = (await login(app, "by-cookie")).access;
+
+    const who = async (headers: Record<string, string>) => {
+      const res = await request(app).get("/api/me").set(headers);
+      return [res.status, res.body.userId ?? res.body.message];
+    };
+    expect(await who({ Authorization: `bearer ${bearer}` })).toEqual([200, "by-header"]);
+    expect(await who({ Authorization: `Bearer  ${bearer}` })).toEqual([200, "by-header"]);
+    expect(await who({ Authorization: "Bearer" })).toEqual([401, "unauthorised"]);
+    expect(await who({ Authorization: "Basic dXNlcjpwYXNz" })).toEqual([401, "unauthorised"]);
+    expect(await who({ Authorization: `Token ${bearer}` })).toEqual([401, "unauthorised"]);
+    // Both carriers: the bearer token wins (README, header mode), every time.
+    for (let i = 0; i < 3; i++) expect(await who({ Authorization: `Bearer ${bearer}`, Cookie: accessCookie(cookie) })).toEqual([200, "by-header"]);
+    // A non-bearer Authorization leaves the cookie in charge.
+    expect(await who({ Authorization: "Basic dXNlcjpwYXNz", Cookie: accessCookie(cookie) })).toEqual([200, "by-cookie"]);
+
+    for (const mode of ["HEADER", "Header", "garbage", ""]) {
+      const res = await request(app).post("/login").set("st-auth-mode", mode).send({ userId: "u" }).expect(200);
+      expect(res.headers["st-access-token"]).toBeUndefined();
+      expect(setCookies(res).has("sAccessToken")).toBe(true);
+    }
+    const rid = `rid-${"r".repeat(4000)}`;
+    const withRid = await request(app).post("/api/me").set("Cookie", accessCookie(cookie)).set("rid", rid).expect(200);
+    expect(JSON.stringify(withRid.headers) + withRid.text).not.toContain(rid);
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import express from "express";
 import mysql from "mysql2/promise";
 import request from "supertest";
@@ -16,6 +17,17 @@ import {
 } from "../lib";
 
 export const DATABASE_URL = process.env.LATCHKEY_TEST_DATABASE_URL ?? "mysql://root@127.0.0.1:3306/test";
+
+/** The body of every 401 that is not "try refresh token". */
+export const UNAUTHORISED = { message: "unauthorised" };
+
+/** Store methods that read or write session rows (as opposed to keys, secrets and the revocation poll). */
+export const SESSION_METHODS: ReadonlySet<string> = new Set(["createSession", "findSession", "updateSession", "revokeAllForUser", "listForUser", "deleteExpired"]);
+
+/** SHA-256, as the stores keep refresh tokens and lineages. */
+export function sha256(text: string): Buffer {
+  return createHash("sha256").update(text).digest();
+}
 
 /** A table prefix no other spec file, worker or concurrent run will use. */
 export function uniquePrefix(): string {

@@ -20,6 +20,7 @@ import {
   request,
   setCookies,
   tokensOf,
+  UNAUTHORISED,
   type TestApp,
 } from "./helpers";
 
@@ -520,5 +521,34 @@ describeEachStore("per-login lifetimes", (stores) => {
     expect(setCookies(res).size).toBe(0);
     await expect(fixture.sessions.createNewSessionWithoutRequestResponse("rita", options as never)).rejects.toThrow(new TypeError(message));
     expect(await fixture.sessions.getAllSessionHandlesForUser("rita")).toEqual([]);
+  });
+});
+
+describeEachStore("default lifetimes", (stores) => {
+  it("#50 with the default lifetimes: idle 30 days slides, absolute 180 days does not", async () => {
+    const clock = fakeClock();
+    const { app } = createApp({ store: stores.create(), clock: clock.now, cleanupInterval: false });
+    const idle = await login(app, "idle");
+    let { refresh } = await login(app, "active");
+
+    clock.advance(29 * DAY);
+    for (let day = 29; day <= 174; day += 29) {
+      refresh = tokensOf(await request(app).post(REFRESH).set("Cookie", refreshCookie(refresh)).expect(200)).refresh;
+      if (day < 174) clock.advance(29 * DAY);
+    }
+    // Day 174: the idle session has been unused for 174 days.
+    expect((await request(app).post(REFRESH).set("Cookie", refreshCookie(idle.refresh))).status).toBe(401);
+    clock.advance(6 * DAY - 1); // a millisecond before day 180
+    refresh = tokensOf(await request(app).post(REFRESH).set("Cookie", refreshCookie(refresh)).expect(200)).refresh;
+    clock.advance(1);
+    const ended = await request(app).post(REFRESH).set("Cookie", refreshCookie(refresh)).expect(401);
+    expect(ended.body).toEqual(UNAUTHORISED);
+
+    const other = createApp({ store: stores.create(), clock: clock.now, cleanupInterval: false });
+    const quiet = await login(other.app);
+    clock.advance(30 * DAY - 1);
+    const stillLive = tokensOf(await request(other.app).post(REFRESH).set("Cookie", refreshCookie(quiet.refresh)).expect(200));
+    clock.advance(30 * DAY);
+    expect((await request(other.app).post(REFRESH).set("Cookie", refreshCookie(stillLive.refresh))).status).toBe(401);
   });
 });

@@ -1,7 +1,9 @@
+import { randomUUID } from "node:crypto";
 import {
   accessCookie,
   createApp,
   decodeFrontToken,
+  decodeJwtPart,
   describeEachStore,
   expectCleared,
   expectCookie,
@@ -9,7 +11,9 @@ import {
   login,
   refreshCookie,
   request,
+  sha256,
   tokensOf,
+  UNAUTHORISED,
 } from "./helpers";
 
 const REFRESH = "/auth/session/refresh";
@@ -200,5 +204,70 @@ describeEachStore("POST /auth/session/refresh", (stores) => {
     clock.advance(10 * 60_000 + 1000);
     const late = await request(app).get("/api/me").set("Cookie", accessCookie(tokensOf(res).access)).expect(401);
     expect(late.body).toEqual({ message: "try refresh token" });
+  });
+
+  it("#44 rotation stores H(new) as current and H(presented) as previous, with the rotation time", async () => {
+    const clock = fakeClock();
+    const store = stores.create();
+    const { app } = createApp({ store, clock: clock.now });
+    const first = await login(app);
+    clock.advance(5_000);
+    const next = tokensOf(await request(app).post(REFRESH).set("Cookie", refreshCookie(first.refresh)).expect(200));
+    const row = await store.findSession(first.handle);
+    expect(row?.refreshTokenHash.toString("hex")).toBe(sha256(next.refresh).toString("hex"));
+    expect(row?.prevRefreshTokenHash?.toString("hex")).toBe(sha256(first.refresh).toString("hex"));
+    expect(row?.rotatedAt).toBe(clock.now());
+    expect(decodeJwtPart(next.access, 1)).toMatchObject({ sid: first.handle, iat: Math.floor(clock.now() / 1000) });
+  });
+
+  it("#51 refresh needs the refresh token: an access cookie alone, or a token in the query or body, is unauthorised", async () => {
+    const store = stores.create();
+    const { app } = createApp({ store });
+    const { access, refresh, handle } = await login(app);
+    const onlyAccess = await request(app).post(REFRESH).set("Cookie", accessCookie(access)).expect(401);
+    expect(onlyAccess.body).toEqual(UNAUTHORISED);
+    expectCleared(onlyAccess, "sAccessToken", "/");
+    expectCleared(onlyAccess, "sRefreshToken", REFRESH);
+    for (const call of [
+      request(app).post(`${REFRESH}?sRefreshToken=${refresh}`),
+      request(app).post(`${REFRESH}?refreshToken=${refresh}`),
+      request(app).post(REFRESH).send({ sRefreshToken: refresh, refreshToken: refresh }),
+    ]) {
+      expect((await call.expect(401)).body).toEqual(UNAUTHORISED);
+    }
+    expect((await store.findSession(handle))?.rotatedAt).toBeNull();
+  });
+
+  it("#52 a refresh body cannot change the identity or the payload", async () => {
+    const { app } = createApp({ store: stores.create() });
+    const { refresh, handle } = await login(app, "user-1", { payload: { role: "member" } });
+    const res = await request(app)
+      .post(REFRESH)
+      .set("Cookie", refreshCookie(refresh))
+      .send({ userId: "admin", sub: "admin", accessTokenPayload: { role: "admin" }, payload: { role: "admin" } })
+      .expect(200);
+    expect(decodeJwtPart(tokensOf(res).access, 1)).toMatchObject({ sub: "user-1", sid: handle, role: "member" });
+    expect(decodeFrontToken(res.headers["front-token"] as string)).toMatchObject({ uid: "user-1", up: { role: "member" } });
+  });
+
+  it("#68 unknown, guessed, revoked and expired refresh tokens get byte-identical answers", async () => {
+    const clock = fakeClock();
+    const { app, sessions, events } = createApp({ store: stores.create(), clock: clock.now, refreshTokenTtl: "1d", cleanupInterval: false });
+    const guessed = await login(app, "guessed");
+    const revoked = await login(app, "revoked");
+    await sessions.revokeSession(revoked.handle);
+    const answer = async (token: string) => {
+      const res = await request(app).post(REFRESH).set("Cookie", refreshCookie(token));
+      return { status: res.status, body: res.text, cookies: res.headers["set-cookie"], front: res.headers["front-token"], type: res.headers["content-type"] };
+    };
+    const unknown = await answer(`${randomUUID()}.${"A".repeat(43)}`);
+    const answers = [await answer(`${guessed.handle}.${"A".repeat(43)}`), await answer(revoked.refresh)];
+    const expired = await login(app, "expired");
+    clock.advance(DAY + 1);
+    answers.push(await answer(expired.refresh));
+    expect(unknown.status).toBe(401);
+    expect(unknown.body).toBe('{"message":"unauthorised"}');
+    for (const other of answers) expect(other).toEqual(unknown);
+    expect(events.theft).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import {
   accessCookie,
+  countingStore,
   createApp,
   describeEachStore,
   expectCleared,
@@ -60,5 +61,20 @@ describeEachStore("POST /auth/signout", (stores) => {
     await request(app).post(SIGNOUT).set("Cookie", accessCookie(laptop.access)).expect(200);
     await request(app).get("/api/me").set("Cookie", accessCookie(phone.access)).expect(200);
     expect(await sessions.getAllSessionHandlesForUser("user-1")).toEqual([phone.handle]);
+  });
+
+  it("#66 sign-out of a session whose row is gone still answers OK and clears the tokens", async () => {
+    let gone = false;
+    const store = new Proxy(countingStore(stores.create()).store, {
+      get: (target, property, receiver) => (gone && property === "updateSession" ? async () => null : Reflect.get(target, property, receiver)),
+    });
+    const { app } = createApp({ store });
+    const { access } = await login(app);
+    gone = true;
+    const res = await request(app).post(SIGNOUT).set("Cookie", accessCookie(access)).expect(200);
+    expect(res.body).toEqual({ status: "OK" });
+    expect(res.headers["front-token"]).toBe("remove");
+    expectCleared(res, "sAccessToken", "/");
+    expectCleared(res, "sRefreshToken", REFRESH);
   });
 });

@@ -165,3 +165,31 @@ describeEachStore("refresh-token theft detection", (stores) => {
     expect(res.body).toEqual({ message: "token theft detected" });
   });
 });
+
+describeEachStore("what theft detection logs", (stores) => {
+  it("#53/#95 theft is logged as one line naming the handle, with no token, and client text cannot forge log lines", async () => {
+    const lines: string[] = [];
+    const logger = { warn: (message: string) => lines.push(message), error: (message: string) => lines.push(message) };
+    const clock = fakeClock();
+    const { app, events } = createApp({ store: stores.create(), clock: clock.now, logger });
+    const userId = 'u1\n{"event":"theft_detected","userId":"admin"}\r\n';
+    const stolen = await login(app, userId);
+    const rotated = tokensOf(await request(app).post(REFRESH).set("Cookie", refreshCookie(stolen.refresh)).expect(200));
+    clock.advance(60_000);
+    await request(app).post(REFRESH).set("Cookie", refreshCookie(stolen.refresh)).expect(401);
+
+    const theft = lines.filter((line) => line.includes("reuse"));
+    expect(theft).toEqual([expect.stringContaining(stolen.handle)]);
+    for (const line of lines) {
+      expect(line).not.toMatch(/[\r\n]/);
+      for (const secret of [stolen.refresh, stolen.access, rotated.refresh, rotated.access, ...stolen.refresh.split(".").slice(1)]) {
+        expect(line.includes(secret)).toBe(false);
+      }
+    }
+    // The hook gets the user id as a field, unaltered, for a structured logger to escape.
+    expect(events.theft).toEqual([
+      { handle: stolen.handle, userId, ip: expect.any(String), userAgent: null, clientIp: expect.any(String), clientUserAgent: null, at: clock.now() },
+    ]);
+    for (const part of stolen.refresh.split(".").slice(1)) expect(JSON.stringify(events.theft)).not.toContain(part);
+  });
+});

@@ -1,6 +1,7 @@
 import mysql from "mysql2/promise";
+import type { Pool, PoolConnection } from "mysql2/promise";
 import { mysqlStore, type SessionStore } from "../lib";
-import { accessCookie, createApp, DATABASE_URL, fakeClock, login, refreshCookie, request, StoreFactory, tokensOf, type TestApp } from "./helpers";
+import { accessCookie, createApp, DATABASE_URL, fakeClock, login, refreshCookie, request, sha256, StoreFactory, tokensOf, type TestApp } from "./helpers";
 import { tcpProxy, type TcpProxy } from "./support/tcp-proxy";
 
 // Issue 11 items 1–2 on a real server: write conflicts and lock waits are retried inside
@@ -149,3 +150,57 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 8000): Promise
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+describe("a refresh whose COMMIT fails rolls back [mysql store]", () => {
+  const stores = new StoreFactory("mysql");
+  afterAll(() => stores.cleanup());
+
+  it("#78 keeps the presented token current when the connection dies between UPDATE and COMMIT", async () => {
+    const pool = mysql.createPool({ uri: DATABASE_URL, connectionLimit: 4 });
+    let failCommit = false;
+    const wrapConnection = (conn: PoolConnection) =>
+      new Proxy(conn, {
+        get(target, property) {
+          const value = Reflect.get(target, property, target);
+          if (property === "query") {
+            return (options: unknown, ...rest: unknown[]) => {
+              const sql = typeof options === "string" ? options : (options as { sql: string }).sql;
+              if (failCommit && sql === "COMMIT") {
+                target.destroy(); // the server rolls the open transaction back
+                return Promise.reject(Object.assign(new Error("Connection lost before COMMIT"), { code: "PROTOCOL_CONNECTION_LOST" }));
+              }
+              return (value as (...args: unknown[]) => unknown).call(target, options, ...rest);
+            };
+          }
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+    const wrapped = new Proxy(pool, {
+      get(target, property) {
+        if (property === "getConnection") return async () => wrapConnection(await target.getConnection());
+        const value = Reflect.get(target, property, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    }) as Pool;
+    const store = mysqlStore(wrapped, { tablePrefix: stores.newPrefix() });
+    try {
+      const { app, events } = createApp({ store });
+      const { refresh, handle } = await login(app);
+      failCommit = true;
+      const failed = await request(app).post(REFRESH).set("Cookie", refreshCookie(refresh)).expect(503);
+      expect(failed.body).toEqual({ message: "session store unavailable", code: "STORE_UNAVAILABLE" });
+      expect(failed.headers["set-cookie"]).toBeUndefined();
+      failCommit = false;
+
+      const row = await store.findSession(handle);
+      expect(row?.refreshTokenHash.toString("hex")).toBe(sha256(refresh).toString("hex"));
+      expect([row?.prevRefreshTokenHash, row?.rotatedAt]).toEqual([null, null]);
+      const next = tokensOf(await request(app).post(REFRESH).set("Cookie", refreshCookie(refresh)).expect(200));
+      await request(app).post(REFRESH).set("Cookie", refreshCookie(next.refresh)).expect(200);
+      expect(events.theft).toEqual([]);
+    } finally {
+      await store.close();
+      await pool.end();
+    }
+  });
+});
