@@ -1,6 +1,6 @@
 import type { CookieOptions, Request, Response } from "express";
 import { allCookieValues, carriesTokenCookie, type CookieNames, type TransferMode } from "./credentials";
-import type { ResolvedOptions } from "./options";
+import type { ResolvedOptions } from "./options/resolve";
 import type { AccessClaims } from "./tokens/access";
 
 /**

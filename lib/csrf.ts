@@ -1,6 +1,7 @@
 import type { Request } from "express";
 import type { Diagnostics } from "./logger";
-import { normaliseOrigin, type ResolvedOptions } from "./options";
+import { normaliseOrigin } from "./options/origins";
+import type { ResolvedOptions } from "./options/resolve";
 
 const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
 

@@ -48,7 +48,7 @@ export type {
   SessionUpdate,
   SigningKeyRecord,
 } from "./store/store";
-export type { SessionMiddlewareOptions, TrustedOrigin, TrustedOrigins } from "./options";
+export type { SessionMiddlewareOptions, TrustedOrigin, TrustedOrigins } from "./options/contract";
 export type { CleanupResult, ListedSession, ListSessionsOptions, SessionInformation, SessionList } from "./sessions/admin";
 export type { ClaimsCheck } from "./sessions/claim-admin";
 export type { SessionWithTokens, WithoutRequestOptions } from "./sessions/without-request";

@@ -2,7 +2,7 @@ import { SessionError, storeUnavailable } from "./errors";
 import { fireHook, type RevokedEvent, type RevokeReason, type SessionEvent, type SessionHooks } from "./hooks";
 import { KeyRing } from "./keys";
 import { Diagnostics, resolveLogger } from "./logger";
-import type { ResolvedOptions } from "./options";
+import type { ResolvedOptions } from "./options/resolve";
 import { ClaimInvalidations, RevocationList } from "./revocations";
 import { BackgroundWork } from "./sessions/background";
 import type { SessionRecord, SessionStore } from "./store/store";

@@ -1,3 +1,4 @@
+import { describe } from "../check";
 import { RESERVED_CLAIMS } from "../tokens/reserved";
 
 /** A value JSON carries unchanged: what SuperTokens' primitive claims may hold. */
@@ -46,14 +47,6 @@ export function checkValidatorId(subject: string, id: unknown): string {
     throw new TypeError(`latchkey: ${subject}: id must be ${SAFE_NAME_RULE} (got ${describe(id)}). Omit it to use the claim key.`);
   }
   return id;
-}
-
-/** Shows a bad value without echoing anything long enough to be a secret. */
-export function describe(value: unknown): string {
-  if (typeof value === "string") return value.length > 64 ? `a ${value.length}-character string` : JSON.stringify(value);
-  if (typeof value === "number" || typeof value === "boolean" || value === null || value === undefined) return String(value);
-  if (Array.isArray(value)) return value.length === 0 ? "an empty array" : `an array of ${value.length}`;
-  return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }
 
 /**

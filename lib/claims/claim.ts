@@ -1,4 +1,5 @@
-import { checkClaimKey, checkMaxAge, checkValidatorId, describe, ownData } from "./checks";
+import { describe, didYouMean } from "../check";
+import { checkClaimKey, checkMaxAge, checkValidatorId, ownData } from "./checks";
 import type { ClaimFetcher, ClaimFetchContext, ClaimValidationResult, SessionClaimOptions, SessionClaimValidator } from "./types";
 
 // The types live in ./types; importing them from here, beside the class, also works.
@@ -46,8 +47,7 @@ export abstract class SessionClaim<T> {
     }
     for (const name of Object.keys(options)) {
       if (OPTION_NAMES.includes(name)) continue;
-      const meant = LIKELY_MEANT.get(name);
-      throw new TypeError(`latchkey: new ${kind}(): unknown option ${name}.${meant ? ` Did you mean ${meant}?` : ""}`);
+      throw new TypeError(`latchkey: new ${kind}(): unknown option ${name}.${didYouMean(name, OPTION_NAMES, LIKELY_MEANT)}`);
     }
     this.#kind = kind;
     this.key = checkClaimKey(`new ${kind}()`, options.key);

@@ -1,4 +1,5 @@
-import { describe, isJsonPrimitive, type JSONPrimitive } from "./checks";
+import { describe } from "../check";
+import { isJsonPrimitive, type JSONPrimitive } from "./checks";
 import { SessionClaim, type SessionClaimOptions, type SessionClaimValidator } from "./claim";
 
 /**

@@ -3,7 +3,7 @@ import type { SessionClaimValidator } from "../claims/types";
 import { readAccessToken, type AccessCredential } from "../credentials";
 import { csrfFailure, reportCsrfFailure } from "../csrf";
 import { SessionError } from "../errors";
-import { validatorList } from "../options";
+import { validatorList } from "../options/resolve";
 import { runtimeOf, type Runtime } from "../runtime";
 import { Session } from "../session";
 import { invalidClaim, staleClaims, validateClaims } from "../sessions/claims";

@@ -2,7 +2,7 @@ import type { SessionClaimValidator } from "../claims/types";
 import type { CookieLifetime } from "../cookies";
 import { SessionError } from "../errors";
 import { NO_CLIENT, type IssuedSession, type SessionManager } from "../manager";
-import { validatorList } from "../options";
+import { validatorList } from "../options/resolve";
 import { Session, type SessionSink } from "../session";
 import { isCompactJws, type AccessClaims } from "../tokens/access";
 import { parseRefreshToken } from "../tokens/refresh";
