@@ -5,7 +5,7 @@ import { printSchema, runCommand, type Output } from "./cli/commands";
 import { describeFailure } from "./cli/failure";
 import { commandHelp, USAGE } from "./cli/help";
 import { parse, tablePrefix, UsageError, type Invocation } from "./cli/parse";
-import { sessionManager } from "./middleware/session";
+import { sessionManager } from "./management";
 import { MySqlStore } from "./store/mysql";
 
 export interface CliIo extends Output {

@@ -1,6 +1,15 @@
 import type { SessionErrorCode } from "./errors";
 import type { Logger } from "./logger";
 
+/** Who made a request, for session metadata and audit events. */
+export interface ClientInfo {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** No request: an admin call, a script, cleanup. */
+export const NO_CLIENT: ClientInfo = Object.freeze({ ip: null, userAgent: null });
+
 /**
  * What audit hooks receive about a session. Never a token or a hash. `ip` and `userAgent`
  * are where the session was created; `clientIp` and `clientUserAgent` are the request that

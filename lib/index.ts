@@ -1,12 +1,14 @@
-import "./types/express";
+import "./frameworks/express/types";
 
-export { sessionMiddleware, sessionManager } from "./middleware/session";
-export type { CreateSessionOptions, SessionMiddleware } from "./middleware/session";
-export type { SessionManagement } from "./middleware/management";
-export { verifySession, getSession } from "./middleware/verify";
-export { withSession } from "./middleware/with-session";
-export type { VerifySessionOptions } from "./middleware/verify";
-export { errorHandler, sendSessionError } from "./middleware/error-handler";
+export { sessionMiddleware } from "./frameworks/express/middleware";
+export type { SessionMiddleware } from "./frameworks/express/middleware";
+export { verifySession, getSession } from "./frameworks/express/verify";
+export { withSession } from "./frameworks/express/with-session";
+export { errorHandler, sendSessionError } from "./frameworks/express/error-handler";
+export type { SessionRequest, SessionSlot } from "./frameworks/express/types";
+export { sessionManager } from "./management";
+export type { SessionManagement, SessionWithTokens, WithoutRequestOptions } from "./types/management";
+export type { CreateSessionOptions, VerifySessionOptions } from "./http/options";
 export { Session } from "./session";
 export type { SessionTokens } from "./session";
 export { SessionError, SESSION_ERRORS } from "./errors";
@@ -24,8 +26,8 @@ export type {
   ClaimFetcher,
   ClaimValidationResult,
   SessionClaimOptions,
-  SessionClaimValidator,
 } from "./claims/types";
+export type { SessionClaimValidator } from "./claims/claim";
 export { mysqlStore, MySqlStore } from "./store/mysql";
 export type { MySqlConnection, MySqlStoreOptions } from "./store/mysql";
 export type { SslMode, SslOptions, SslSetting } from "./store/tls";
@@ -49,12 +51,16 @@ export type {
   SigningKeyRecord,
 } from "./store/store";
 export type { SessionMiddlewareOptions, TrustedOrigin, TrustedOrigins } from "./options/contract";
-export type { CleanupResult, ListedSession, ListSessionsOptions, SessionInformation, SessionList } from "./sessions/admin";
-export type { ClaimsCheck } from "./sessions/claim-admin";
-export type { SessionWithTokens, WithoutRequestOptions } from "./sessions/without-request";
+export type {
+  ClaimsCheck,
+  CleanupResult,
+  ListedSession,
+  ListSessionsOptions,
+  SessionInformation,
+  SessionList,
+} from "./sessions/types";
 export type { SessionEvent, RefusedEvent, RevokedEvent, RevokeReason, SessionHooks } from "./hooks";
 export type { Logger } from "./logger";
 export type { Duration } from "./duration";
 export type { AccessTokenPayload, AccessTokenPayloadUpdate } from "./types/payload";
 export type { SessionProperty, TypeConfig } from "./types/config";
-export type { SessionRequest, SessionSlot } from "./types/express";

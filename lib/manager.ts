@@ -1,22 +1,13 @@
 import { SessionError, storeUnavailable } from "./errors";
-import { fireHook, type RevokedEvent, type RevokeReason, type SessionEvent, type SessionHooks } from "./hooks";
+import { fireHook, type ClientInfo, type RevokedEvent, type RevokeReason, type SessionEvent, type SessionHooks } from "./hooks";
 import { KeyRing } from "./keys";
 import { Diagnostics, resolveLogger } from "./logger";
 import type { ResolvedOptions } from "./options/resolve";
 import { ClaimInvalidations, RevocationList } from "./revocations";
-import { BackgroundWork } from "./sessions/background";
 import type { SessionRecord, SessionStore } from "./store/store";
 import { MAX_ACCESS_TOKEN_LENGTH, signAccessToken, type AccessClaims, type TokenSettings } from "./tokens/access";
+import type { PresentedRefreshToken } from "./tokens/refresh";
 import { VerifiedTokenCache } from "./verified-cache";
-
-/** Who made a request, for session metadata and audit events. */
-export interface ClientInfo {
-  ip: string | null;
-  userAgent: string | null;
-}
-
-/** No request: an admin call, a script, cleanup. */
-export const NO_CLIENT: ClientInfo = Object.freeze({ ip: null, userAgent: null });
 
 /** Tokens and state handed out by a create or a refresh. */
 export interface IssuedSession {
@@ -26,14 +17,32 @@ export interface IssuedSession {
   claims: AccessClaims;
 }
 
+/**
+ * What runs beside a manager on timers (`lib/sessions/background.ts`), handed to it by
+ * `lib/management.ts`: the state never builds or imports its own workers.
+ */
+export interface Workers {
+  /** Reads revocations and claim invalidations since the last poll. */
+  pollOnce(): Promise<void>;
+  /** Starts the timers (idempotent). */
+  start(): void;
+  /** Stops the timers after a last try at what they still had to do. */
+  stop(): Promise<void>;
+  /** Remembers a rotation of `presented` whose outcome is unknown, to resolve once the store answers. */
+  resolveLater(handle: string, presented: PresentedRefreshToken): void;
+  /** This instance's unresolved rotation of one of `tokens`, if any: the next refresh with it resolves it. */
+  pendingResolution(handle: string, tokens: PresentedRefreshToken[]): PresentedRefreshToken | undefined;
+  resolved(handle: string): void;
+}
+
 /** The skew between instances' clocks that revocation retention allows for (as `iat` does). */
 const CLOCK_SKEW_MS = 5000;
 
 /**
- * The state one `sessionMiddleware()` (or `sessionManager()`) shares: options, store,
- * keys, what this instance knows of revocations and claim changes, diagnostics, and the
- * background work that keeps them current. The session operations themselves live in
- * `lib/sessions/`, each a function of this.
+ * The state one `sessionMiddleware()` (or `sessionManager()`, or any adapter) shares:
+ * options, store, keys, what this instance knows of revocations and claim changes, and
+ * diagnostics. The session operations live in `lib/sessions/`, each a function of this;
+ * the background work that keeps it current is attached by `lib/management.ts`.
  */
 export class SessionManager {
   readonly options: ResolvedOptions;
@@ -44,7 +53,7 @@ export class SessionManager {
   readonly diagnostics: Diagnostics;
   readonly tokenSettings: TokenSettings;
   readonly verified: VerifiedTokenCache;
-  readonly background: BackgroundWork;
+  #background: Workers | undefined;
   /** How long a revoked session's tokens (or a claim's old value) may still be presented. */
   readonly retentionMs: number;
   #storeReady: Promise<void> | undefined;
@@ -78,7 +87,17 @@ export class SessionManager {
     this.invalidations = new ClaimInvalidations({ retentionMs: this.retentionMs, clock: options.clock });
     this.tokenSettings = { issuer: options.issuer, audience: options.audience, accessTokenTtlMs: options.accessTokenTtlMs };
     this.verified = new VerifiedTokenCache(options.verifyCacheSize);
-    this.background = new BackgroundWork(this);
+  }
+
+  /** The background work of this manager; attached once, by `lib/management.ts`. */
+  get background(): Workers {
+    if (!this.#background) throw new Error("latchkey: a SessionManager needs its workers: build it with lib/management.ts.");
+    return this.#background;
+  }
+
+  set background(workers: Workers) {
+    if (this.#background) throw new Error("latchkey: a SessionManager's workers are attached once.");
+    this.#background = workers;
   }
 
   get log() {

@@ -1,16 +1,22 @@
 import type { SessionClaim } from "./claims/claim";
-import type { SessionClaimValidator } from "./claims/types";
-import type { CookieLifetime } from "./cookies";
-import { frontToken } from "./cookies";
+import type { SessionClaimValidator } from "./claims/claim";
 import { SessionError } from "./errors";
-import type { ClientInfo, SessionManager } from "./manager";
+import type { ClientInfo } from "./hooks";
+import type { SessionManager } from "./manager";
 import { getSessionInformation, revokeSession, updateAccessTokenPayload, updateSessionData } from "./sessions/admin";
-import { invalidClaim, refetchClaims, validateClaims } from "./sessions/claims";
+import { refetchClaims, settleClaims } from "./sessions/claims";
 import type { SessionRecord } from "./store/store";
 import type { AccessClaims } from "./tokens/access";
+import { frontToken } from "./tokens/front";
 import { RESERVED_CLAIMS } from "./tokens/reserved";
 import type { AccessTokenPayload, AccessTokenPayloadUpdate } from "./types/payload";
 import { checkPayload } from "./validate";
+
+/** What the token cookies' lifetime follows: the session's idle expiry, or the browser session. */
+export interface CookieLifetime {
+  expiresAt: number;
+  persistent: boolean;
+}
 
 /**
  * Where a session's re-signed access token goes — the response (cookie or header), or the
@@ -52,8 +58,9 @@ export class Session {
   #accessToken: string;
   #updated = false;
 
-  /** @internal Built by latchkey: `verifySession`, `getSession`, `res.createSession`, the no-request APIs. */
-  constructor(
+  // Private: sessions are opened by latchkey (verifySession, createSession, the no-request
+  // APIs), never by an app; its declaration then names none of latchkey's internals.
+  private constructor(
     manager: SessionManager,
     session: { claims: AccessClaims; accessToken: string; refreshToken?: string },
     sink: SessionSink,
@@ -67,6 +74,11 @@ export class Session {
     this.#claims = session.claims;
     this.#accessToken = session.accessToken;
     this.#refreshToken = session.refreshToken;
+  }
+
+  /** @internal Opens a session for verified (or freshly signed) tokens; the constructor is private. */
+  static open(manager: SessionManager, session: { claims: AccessClaims; accessToken: string; refreshToken?: string }, sink: SessionSink): Session {
+    return new Session(manager, session, sink);
   }
 
   /**
@@ -138,13 +150,7 @@ export class Session {
    * `errorHandler()` answers with the status and body the SDK reacts to.
    */
   async assertClaims(validators: readonly SessionClaimValidator[]): Promise<void> {
-    const manager = this.#manager;
-    const now = manager.now();
-    const stale = new Map<string, SessionClaim<unknown>>();
-    for (const validator of validators) if (validator.claim && validator.shouldRefetch(this.validationPayload(), now)) stale.set(validator.claim.key, validator.claim);
-    if (stale.size > 0) await this.refetch([...stale.values()]);
-    const errors = validateClaims(manager, validators, this.validationPayload());
-    if (errors.length > 0) throw invalidClaim(manager, errors);
+    await settleClaims(this.#manager, this, validators);
   }
 
   /** The access token as it stands now (re-signed by this session's changes, if any). */

@@ -190,8 +190,41 @@ describe("latchkey and express-session in one app without TypeConfig", () => {
 
   it("with skipLibCheck: true compiles silently: req.session is express-session's, SessionRequest an intersection of both (clash-skiplibcheck/probe.ts)", async () => {
     // The TS2430 is in a .d.ts file, which skipLibCheck does not check. At run time
-    // verifySession() then throws the TypeError naming the fix (lib/middleware/property.ts).
+    // verifySession() then throws the TypeError naming the fix (lib/frameworks/express/property.ts).
     const { code, diagnostics } = await result("clash-skiplibcheck");
     expect({ code, diagnostics }).toEqual({ code: 0, diagnostics: "" });
+  });
+});
+
+describe("the published declarations", () => {
+  // Every .d.ts under dist/ (after `npm run build` pruned what no entry point reaches).
+  function shipped(dir = path.join(root, "dist")): string[] {
+    return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) return shipped(full);
+      return entry.name.endsWith(".d.ts") ? [full] : [];
+    });
+  }
+
+  it("name nothing of latchkey's machinery: no SessionManager, no @internal member, no Runtime, store statements or HTTP core", () => {
+    const leaks = shipped().flatMap((file) => {
+      const text = readFileSync(file, "utf8");
+      const names = ["SessionManager", "@internal", "Runtime", "MySqlConnector", "TokenTransfer", "HttpRequest", "BackgroundWork"].filter((name) => text.includes(name));
+      return names.map((name) => `${path.relative(root, file)}: ${name}`);
+    });
+    expect(leaks).toEqual([]);
+  });
+
+  it("ship only files an entry point reaches: the session operations, the HTTP core and the manager are not among them", () => {
+    const files = shipped().map((file) => path.relative(path.join(root, "dist"), file));
+    expect(files).toContain("index.d.ts");
+    expect(files).toContain("session.d.ts");
+    expect(files.filter((file) => /^(manager|sessions\/(admin|create|refresh|rotation|open|background)|http\/(verify|create|endpoints|transfer|credentials))\.d\.ts$/.test(file))).toEqual([]);
+  });
+
+  it("keep Session's constructor private: an app cannot build one, and its declaration names no parameter", () => {
+    const text = readFileSync(path.join(root, "dist/session.d.ts"), "utf8");
+    expect(text).toContain("private constructor();");
+    expect(text).not.toMatch(/static open\(/);
   });
 });

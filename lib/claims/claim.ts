@@ -1,9 +1,33 @@
 import { describe, didYouMean } from "../check";
 import { checkClaimKey, checkMaxAge, checkValidatorId, ownData } from "./checks";
-import type { ClaimFetcher, ClaimFetchContext, ClaimValidationResult, SessionClaimOptions, SessionClaimValidator } from "./types";
+import type { ClaimFetcher, ClaimFetchContext, ClaimValidationResult, SessionClaimOptions } from "./types";
 
 // The types live in ./types; importing them from here, beside the class, also works.
-export type { ClaimFetchContext, ClaimFetcher, ClaimValidationError, ClaimValidationResult, SessionClaimOptions, SessionClaimValidator } from "./types";
+export type { ClaimFetchContext, ClaimFetcher, ClaimValidationError, ClaimValidationResult, SessionClaimOptions } from "./types";
+
+/**
+ * A check of an access-token payload, made by a claim's `validators` or by
+ * `requireFresh`. It reads only the payload and the time it is given.
+ *
+ * @example
+ * ```ts
+ * const validator = Roles.validators.includes("admin");
+ * if (validator.shouldRefetch(payload, now)) {
+ *   payload = { ...payload, ...Roles.buildUpdate(await Roles.fetchValue(userId, context), now) };
+ * }
+ * validator.validate(payload, now); // { isValid: false, reason: { message: "wrong value", expectedToInclude: "admin", actualValue: [] } }
+ * ```
+ */
+export interface SessionClaimValidator {
+  /** The `id` of this validator's entry in a 403 body's `claimValidationErrors`. */
+  readonly id: string;
+  /** The claim it reads; undefined for validators of latchkey's own claims (requireFresh). */
+  readonly claim: SessionClaim<unknown> | undefined;
+  /** True when the claim is missing or older than the validator's max age: fetch it before `validate`. */
+  shouldRefetch(payload: Readonly<Record<string, unknown>>, nowMs: number): boolean;
+  /** Checks the payload as it is; never throws, whatever the payload holds. */
+  validate(payload: Readonly<Record<string, unknown>>, nowMs: number): ClaimValidationResult;
+}
 
 interface Entry<T> {
   v: T;

@@ -1,4 +1,4 @@
-import type { SessionManagement } from "../middleware/management";
+import type { SessionManagement } from "../types/management";
 import type { MySqlStore } from "../store/mysql";
 import { schemaSql, SCHEMA_VERSION } from "../store/schema";
 import type { CommandName } from "./help";

@@ -1,4 +1,4 @@
-import type { ListedSession } from "../sessions/admin";
+import type { ListedSession } from "../sessions/types";
 
 const USER_AGENT_WIDTH = 48;
 

@@ -1,57 +1,8 @@
-import type { RevokeReason } from "../hooks";
-import { NO_CLIENT, type ClientInfo, type SessionManager } from "../manager";
-import { OUTCOME_UNKNOWN, type SessionMetadata, type SessionRecord, type SessionUpdate } from "../store/store";
+import { NO_CLIENT, type ClientInfo, type RevokeReason } from "../hooks";
+import type { SessionManager } from "../manager";
+import { OUTCOME_UNKNOWN, type SessionRecord, type SessionUpdate } from "../store/store";
 import { checkHandle, checkPayload, checkSessionData, checkUserId, mergePayload } from "../validate";
-
-/** A session as the management API shows it: never a token or a hash. */
-export interface SessionInformation {
-  handle: string;
-  userId: string;
-  accessTokenPayload: Record<string, unknown>;
-  sessionData: Record<string, unknown>;
-  createdAt: number;
-  lastRefreshedAt: number;
-  /** When the user last proved who they are: the login, or a re-authentication. */
-  authTime: number;
-  expiresAt: number;
-  absoluteExpiresAt: number;
-  /** This session's idle lifetime in ms (its own `sessionTtl.idle`, else `refreshTokenTtl`). */
-  idleTtl: number;
-  /** False for a `rememberMe: false` login: its cookies end with the browser session. */
-  persistent: boolean;
-  revokedAt: number | null;
-  /** Where it was created. */
-  ip: string | null;
-  userAgent: string | null;
-  /** Where it was last refreshed from (`null` before its first refresh). */
-  lastIp: string | null;
-  lastUserAgent: string | null;
-}
-
-/** A session as `listSessions` shows it: device metadata, no payload or session data. */
-export interface ListedSession extends SessionMetadata {
-  /** Whether this is the session of the request that asked. */
-  current: boolean;
-}
-
-/** A page of `listSessions`: an array, plus where the next page starts (`null` after the last). */
-export type SessionList = ListedSession[] & { nextCursor: string | null };
-
-export interface ListSessionsOptions {
-  /** The asking session's handle (`req.session.handle`), to have it marked `current`. */
-  currentHandle?: string;
-  /** At most this many (1 to 1000). @default all of them */
-  limit?: number;
-  /** `nextCursor` of the previous page. */
-  cursor?: string;
-}
-
-export interface CleanupResult {
-  /** Expired sessions deleted. */
-  sessions: number;
-  /** Retired signing keys deleted. */
-  keys: number;
-}
+import type { CleanupResult, ListedSession, ListSessionsOptions, SessionInformation, SessionList } from "./types";
 
 const MAX_PAGE = 1000;
 const CURSOR = /^(\d{1,16})\.([0-9a-f-]{36})$/;

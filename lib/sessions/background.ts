@@ -1,4 +1,4 @@
-import type { SessionManager } from "../manager";
+import type { SessionManager, Workers } from "../manager";
 import type { RevocationPosition } from "../store/store";
 import type { PresentedRefreshToken } from "../tokens/refresh";
 import { cleanup } from "./admin";
@@ -20,7 +20,7 @@ const RESOLVE_FOR_MS = 10 * 60_000;
  * polling revocations and claim invalidations, deleting expired sessions, and resolving
  * rotations whose outcome a 503 left unknown.
  */
-export class BackgroundWork {
+export class BackgroundWork implements Workers {
   readonly #manager: SessionManager;
   #timers: NodeJS.Timeout[] = [];
   /** Where the next poll starts, in ms (its window overlaps the previous one's). */

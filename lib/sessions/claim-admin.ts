@@ -1,13 +1,11 @@
 import type { SessionClaim } from "../claims/claim";
-import type { ClaimValidationError, SessionClaimValidator } from "../claims/types";
+import type { SessionClaimValidator } from "../claims/claim";
 import type { SessionManager } from "../manager";
 import type { SessionRecord } from "../store/store";
 import { checkHandle, checkUserId } from "../validate";
 import { isLive, updateAccessTokenPayload } from "./admin";
 import { refetchClaims, validateClaims } from "./claims";
-
-/** What {@link validateClaimsForSessionHandle} finds (SuperTokens' shape). */
-export type ClaimsCheck = { status: "OK"; invalidClaims: ClaimValidationError[] } | { status: "SESSION_DOES_NOT_EXIST_ERROR" };
+import type { ClaimsCheck } from "./types";
 
 /** Fetches the claim's value for a session by handle and stores it; `false` when the session is not live. */
 export async function fetchAndSetClaim(manager: SessionManager, handle: unknown, claim: SessionClaim<unknown>): Promise<boolean> {

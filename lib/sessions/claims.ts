@@ -1,5 +1,6 @@
 import type { SessionClaim } from "../claims/claim";
-import type { ClaimValidationError, SessionClaimValidator } from "../claims/types";
+import type { ClaimValidationError } from "../claims/types";
+import type { SessionClaimValidator } from "../claims/claim";
 import { SessionError } from "../errors";
 import type { SessionManager } from "../manager";
 import type { SessionRecord } from "../store/store";
@@ -66,6 +67,25 @@ export async function refetchClaims(
 ): Promise<SessionRecord | null> {
   const update = await fetchUpdates(manager, claims, session.userId, session.handle, session.accessTokenPayload);
   return updateAccessTokenPayload(manager, session.handle, update);
+}
+
+/** What {@link settleClaims} needs of a session (`Session` is one). */
+export interface ClaimHolder {
+  readonly userId: string;
+  validationPayload(): Readonly<Record<string, unknown>>;
+  refetch(claims: readonly SessionClaim<unknown>[]): Promise<void>;
+}
+
+/**
+ * The claims half of opening a session (see `openSession`): what `validators` find missing
+ * or stale, and what `invalidateClaim` marked stale, is fetched again (re-signing the token
+ * on the session's sink), then every validator runs; a failure throws `INVALID_CLAIM`.
+ */
+export async function settleClaims(manager: SessionManager, session: ClaimHolder, validators: readonly SessionClaimValidator[]): Promise<void> {
+  const stale = staleClaims(manager, validators, session.userId, session.validationPayload());
+  if (stale.length > 0) await session.refetch(stale);
+  const errors = validateClaims(manager, validators, session.validationPayload());
+  if (errors.length > 0) throw invalidClaim(manager, errors);
 }
 
 /** The failures of `validators` on `payload`, in order; empty when all pass. */

@@ -1,24 +1,13 @@
-import { parseDuration, type Duration } from "../duration";
-import type { AccessTokenPayload } from "../types/payload";
+import { parseDuration } from "../duration";
 import { storeUnavailable } from "../errors";
-import type { ClientInfo, IssuedSession, SessionManager } from "../manager";
+import type { ClientInfo } from "../hooks";
+import type { IssuedSession, SessionManager } from "../manager";
 import { OUTCOME_UNKNOWN, type RevokedSession, type SessionRecord } from "../store/store";
 import { hashLineage, hashRefreshToken, newRefreshToken, newSessionHandle, sameHash } from "../tokens/refresh";
 import { checkPayload, checkSessionData, checkUserId, mergePayload } from "../validate";
 import { isLive } from "./admin";
 import { withRegisteredClaims } from "./claims";
-
-/** What a login may say about the session it creates. */
-export interface NewSessionInput {
-  /** Custom claims for the access token; at most 2 KB as JSON. */
-  accessTokenPayload?: AccessTokenPayload & Record<string, unknown>;
-  /** Server-side data kept with the session; at most 64 KB as JSON. */
-  sessionData?: Record<string, unknown>;
-  /** `false`: cookies that end with the browser session, and a shorter idle lifetime. */
-  rememberMe?: boolean;
-  /** This session's own lifetimes, instead of `refreshTokenTtl` / `absoluteTtl`. */
-  sessionTtl?: { idle?: Duration; absolute?: Duration };
-}
+import type { NewSessionInput } from "./types";
 
 /** The idle lifetime of a `rememberMe: false` session without a `sessionTtl.idle` of its own. */
 export const BROWSER_SESSION_IDLE_MS = 12 * 3_600_000;

@@ -1,5 +1,6 @@
 import { SessionError, storeUnavailable } from "../errors";
-import type { ClientInfo, IssuedSession, SessionManager } from "../manager";
+import type { ClientInfo } from "../hooks";
+import type { IssuedSession, SessionManager } from "../manager";
 import { OUTCOME_UNKNOWN, type Decision } from "../store/store";
 import type { PresentedRefreshToken } from "../tokens/refresh";
 import { fetchMissingClaims } from "./claims";

@@ -1,4 +1,4 @@
-import type { ClientInfo } from "../manager";
+import type { ClientInfo } from "../hooks";
 import type { Decision, SessionRecord, SessionUpdate } from "../store/store";
 import { hashLineage, hashRefreshToken, sameHash, successorOf, type PresentedRefreshToken } from "../tokens/refresh";
 

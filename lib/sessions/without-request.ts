@@ -1,32 +1,15 @@
-import type { SessionClaimValidator } from "../claims/types";
-import type { CookieLifetime } from "../cookies";
 import { SessionError } from "../errors";
-import { NO_CLIENT, type IssuedSession, type SessionManager } from "../manager";
+import { NO_CLIENT } from "../hooks";
+import type { IssuedSession, SessionManager } from "../manager";
 import { validatorList } from "../options/resolve";
-import { Session, type SessionSink } from "../session";
+import { Session, type CookieLifetime, type SessionSink } from "../session";
 import { isCompactJws, type AccessClaims } from "../tokens/access";
 import { parseRefreshToken } from "../tokens/refresh";
-import { invalidClaim, staleClaims, validateClaims } from "./claims";
-import { createSession, type NewSessionInput } from "./create";
+import { createSession } from "./create";
+import { openSession } from "./open";
 import { refreshSession } from "./refresh";
-import { assertLive, verifyAccessReloading } from "./verification";
-
-/** What the no-request create and refresh hand over: the session, and its tokens to deliver yourself. */
-export interface SessionWithTokens {
-  session: Session;
-  accessToken: string;
-  refreshToken: string;
-  /** The SDK's `front-token` value (base64 JSON of user id, expiry and payload). */
-  frontToken: string;
-}
-
-export interface WithoutRequestOptions {
-  /** Also confirm the session row is live (one primary-key read). @default false */
-  checkDatabase?: boolean;
-  /** When `false`, a missing or invalid token resolves to `undefined` instead of rejecting. @default true */
-  sessionRequired?: boolean;
-  overrideGlobalClaimValidators?: (globalValidators: readonly SessionClaimValidator[], session: Session) => readonly SessionClaimValidator[];
-}
+import type { SessionWithTokens, WithoutRequestOptions } from "../types/management";
+import type { NewSessionInput } from "./types";
 
 // Without a response, a re-signed token waits on the session for the caller to take
 // (`getAllSessionTokensDangerously()`), and a revoke has nothing to clear.
@@ -52,25 +35,14 @@ export async function getSessionWithoutRequestResponse(
     if (!required) return undefined;
     throw new SessionError("UNAUTHORISED", "no access token");
   }
-  if (!manager.isReady) await manager.ready();
-  let claims: AccessClaims;
-  try {
-    claims = await verifyAccessReloading(manager, accessToken);
-  } catch (error) {
-    if (!required && error instanceof SessionError && error.code === "UNAUTHORISED") return undefined;
-    throw error;
-  }
-  if (options.checkDatabase) await assertLive(manager, claims.sid);
-  const session = new Session(manager, { claims, accessToken }, NO_RESPONSE);
+  const override = options.overrideGlobalClaimValidators;
   const globals = manager.options.globalClaimValidators;
-  const validators = options.overrideGlobalClaimValidators
-    ? validatorList("overrideGlobalClaimValidators (its result)", options.overrideGlobalClaimValidators(globals, session))
-    : globals;
-  const stale = staleClaims(manager, validators, session.userId, session.validationPayload());
-  if (stale.length > 0) await session.refetch(stale);
-  const errors = validateClaims(manager, validators, session.validationPayload());
-  if (errors.length > 0) throw invalidClaim(manager, errors);
-  return session;
+  return openSession(manager, accessToken, {
+    checkDatabase: options.checkDatabase ?? false,
+    optional: !required,
+    validators: (session) => (override ? validatorList("overrideGlobalClaimValidators (its result)", override(globals, session)) : globals),
+    sink: NO_RESPONSE,
+  });
 }
 
 /** `res.createSession` without a response: the session and its tokens, for you to deliver. */
@@ -87,7 +59,7 @@ export async function refreshSessionWithoutRequestResponse(manager: SessionManag
 }
 
 function withTokens(manager: SessionManager, issued: IssuedSession): SessionWithTokens {
-  const session = new Session(manager, { claims: issued.claims, accessToken: issued.accessToken, refreshToken: issued.refreshToken }, NO_RESPONSE);
+  const session = Session.open(manager, { claims: issued.claims, accessToken: issued.accessToken, refreshToken: issued.refreshToken }, NO_RESPONSE);
   const { frontToken } = session.getAllSessionTokensDangerously();
   return { session, accessToken: issued.accessToken, refreshToken: issued.refreshToken, frontToken };
 }

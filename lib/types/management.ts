@@ -1,0 +1,83 @@
+import type { SessionClaim } from "../claims/claim";
+import type { SessionClaimValidator } from "../claims/claim";
+import type { Session } from "../session";
+import type {
+  ClaimsCheck,
+  CleanupResult,
+  ListSessionsOptions,
+  NewSessionInput,
+  SessionInformation,
+  SessionList,
+} from "../sessions/types";
+import type { AccessTokenPayloadUpdate } from "./payload";
+
+/** What the no-request create and refresh hand over: the session, and its tokens to deliver yourself. */
+export interface SessionWithTokens {
+  session: Session;
+  accessToken: string;
+  refreshToken: string;
+  /** The SDK's `front-token` value (base64 JSON of user id, expiry and payload). */
+  frontToken: string;
+}
+
+export interface WithoutRequestOptions {
+  /** Also confirm the session row is live (one primary-key read). @default false */
+  checkDatabase?: boolean;
+  /** When `false`, a missing or invalid token resolves to `undefined` instead of rejecting. @default true */
+  sessionRequired?: boolean;
+  overrideGlobalClaimValidators?: (globalValidators: readonly SessionClaimValidator[], session: Session) => readonly SessionClaimValidator[];
+}
+
+/**
+ * The session-management operations, on the middleware and on `sessionManager()`.
+ * Unknown or malformed handles answer `false` / `null` / `[]` and never throw; a store
+ * fault rejects with `SessionError` `STORE_UNAVAILABLE`.
+ */
+export interface SessionManagement {
+  /** Revokes one session; `false` when it is unknown or already revoked. */
+  revokeSession(handle: string): Promise<boolean>;
+  /** Revokes every live session of a user ("sign out everywhere"); resolves to the handles revoked. */
+  revokeAllSessionsForUser(userId: string): Promise<string[]>;
+  /** Revokes the other sessions of the user who owns `currentHandle` (if it is live), in one batched statement. */
+  revokeOtherSessions(currentHandle: string): Promise<string[]>;
+  /** Handles of a user's live sessions. */
+  getAllSessionHandlesForUser(userId: string): Promise<string[]>;
+  /** A user's live sessions with device metadata, oldest first; paged with `limit` and `cursor`. */
+  listSessions(userId: string, options?: ListSessionsOptions): Promise<SessionList>;
+  /** Everything known about one session (payload and session data included), or `null`. */
+  getSessionInformation(handle: string): Promise<SessionInformation | null>;
+  /** Replaces a live session's server-side data; `false` when the session is not live. */
+  updateSessionData(handle: string, data: Record<string, unknown>): Promise<boolean>;
+  /** Merges into a live session's stored payload (`null` deletes a key); the client sees it at its next refresh. */
+  mergeIntoAccessTokenPayload(handle: string, update: AccessTokenPayloadUpdate): Promise<boolean>;
+  /** Fetches a claim's value for a session and stores it; the client sees it at its next refresh. */
+  fetchAndSetClaim(handle: string, claim: SessionClaim<unknown>): Promise<boolean>;
+  /** Stores a claim value for a session. */
+  setClaimValue<T>(handle: string, claim: SessionClaim<T>, value: T): Promise<boolean>;
+  /** Runs validators against a session's stored payload, refetching stale claims first. */
+  validateClaimsForSessionHandle(handle: string, validators: readonly SessionClaimValidator[]): Promise<ClaimsCheck>;
+  /**
+   * Marks a user's value of `claim` stale everywhere: every instance refetches it at each of
+   * the user's sessions' next request, within the revocation lag, without signing anyone out.
+   */
+  invalidateClaim(userId: string, claim: SessionClaim<unknown> | string): Promise<void>;
+  /** `verifySession` without a request: for websockets, GraphQL subscriptions, RPC. */
+  getSessionWithoutRequestResponse(accessToken: string, options?: WithoutRequestOptions & { sessionRequired?: true }): Promise<Session>;
+  getSessionWithoutRequestResponse(accessToken: string, options: WithoutRequestOptions): Promise<Session | undefined>;
+  /** `res.createSession` without a response: resolves to the session and the tokens to deliver. */
+  createNewSessionWithoutRequestResponse(userId: string, options?: NewSessionInput): Promise<SessionWithTokens>;
+  /** The refresh endpoint without a request. */
+  refreshSessionWithoutRequestResponse(refreshToken: string): Promise<SessionWithTokens>;
+  /** Deletes expired sessions (in batches), retired keys and old claim invalidations. */
+  cleanup(options?: { batchSize?: number; maxBatches?: number; onProgress?: (deleted: number) => void }): Promise<CleanupResult>;
+  /** Publishes a new signing key now; it signs once every instance has loaded it. */
+  rotateKeys(): Promise<{ kid: string; signsFrom: number }>;
+  /**
+   * Resolves when the store is usable — schema checked, keys loaded, first revocation poll
+   * done — and rejects with the cause (`SessionError` `STORE_UNAVAILABLE`, its `cause` the
+   * driver's error). For start-up and health checks; calling it again retries.
+   */
+  ready(): Promise<void>;
+  /** Stops background timers and closes the store's own connections (an app on MySQL never exits without it). */
+  close(): Promise<void>;
+}
