@@ -51,11 +51,19 @@ export function fn<T>(name: string, value: T | undefined): T | undefined {
   return value;
 }
 
-/** Shows a bad value without echoing anything long enough to be a secret. */
+/**
+ * Shows a bad value without echoing anything that could be a secret: a string long enough
+ * to be a token or holding a PEM header (a key pasted whole), and a Buffer, are described,
+ * never quoted. Short strings are quoted as JSON, so a line break shows as \n and cannot
+ * forge a log line.
+ */
 export function describe(value: unknown): string {
-  if (typeof value === "string") return value.length > 64 ? `a ${value.length}-character string` : JSON.stringify(value);
+  if (typeof value === "string") {
+    return value.length > 64 || value.includes("-----BEGIN") ? `a ${value.length}-character string` : JSON.stringify(value);
+  }
   if (typeof value === "number" || typeof value === "boolean" || value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return value.length === 0 ? "an empty array" : `an array of ${value.length}`;
+  if (Buffer.isBuffer(value)) return `a Buffer of ${value.length} bytes`;
   return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }
 

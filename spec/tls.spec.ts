@@ -4,7 +4,8 @@ import fc from "fast-check";
 import * as mysql2 from "mysql2";
 import mysql from "mysql2/promise";
 import type { PoolOptions, RowDataPacket } from "mysql2/promise";
-import { resolveSsl, takeSslFromUri } from "../lib/store/tls";
+import { resolveSsl } from "../lib/store/tls";
+import { takeSslFromUri } from "../lib/store/tls-uri";
 import { startTlsMariaDb, type TlsMariaDb } from "./support/tls-mariadb";
 
 // A MariaDB of its own that refuses plaintext and presents a certificate from a CA made

@@ -1,6 +1,7 @@
 import mysql from "mysql2/promise";
 import type { Pool, PoolOptions } from "mysql2/promise";
-import { resolveSsl, takeSslFromUri, type SslSetting } from "./tls";
+import { resolveSsl, type SslSetting } from "./tls";
+import { takeSslFromUri } from "./tls-uri";
 
 /** What a MySQL store can be built from: a `mysql://` URI, mysql2 pool options, or a mysql2 pool. */
 export type MySqlConnection = string | PoolOptions | Pool | { promise(): Pool };
