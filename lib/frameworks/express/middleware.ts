@@ -2,8 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { createSessionOnResponse } from "../../http/create";
 import { endpoints } from "../../http/endpoints";
 import type { CreateSessionOptions } from "../../http/options";
-import type { Runtime } from "../../http/runtime";
-import { TokenTransfer } from "../../http/transfer";
+import { createRuntime } from "../../http/runtime";
 import { createManager, managementOf } from "../../management";
 import type { SessionMiddlewareOptions } from "../../options/contract";
 import type { Session } from "../../session";
@@ -40,7 +39,7 @@ export function sessionMiddleware(options?: SessionMiddlewareOptions): SessionMi
     throw new TypeError("latchkey: sessionMiddleware is a factory. Write app.use(sessionMiddleware()), not app.use(sessionMiddleware).");
   }
   const manager = createManager(options);
-  const runtime: Runtime = { manager, transfer: new TokenTransfer(manager.options) };
+  const runtime = createRuntime(manager);
   const basePath = manager.options.apiBasePath;
   const routes = endpoints(basePath);
   let mountWarned = false;
