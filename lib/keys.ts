@@ -173,6 +173,23 @@ export class KeyRing {
     return this.#options.clock() < retiredAt ? key : undefined;
   }
 
+  /**
+   * Whether `kid` names a key of this deployment: one loaded, or a slot key derived from
+   * this deployment's secret that has not been loaded yet. A JWT naming anything else was
+   * signed by someone else (an identity provider's ID token sent along as a bearer). Before
+   * the first load nothing can be told apart, and every latchkey-shaped kid counts.
+   */
+  isOwnKid(kid: unknown): boolean {
+    if (typeof kid !== "string") return false;
+    if (this.#keys.has(kid)) return true;
+    if (!KID_SHAPE.test(kid)) return false;
+    if (this.#secret === undefined) return true;
+    const [algorithm, start] = kid.split("-") as [string, string];
+    if (start.startsWith("r")) return false; // rotateNow's keys are published (loaded everywhere) before they sign
+    const slot = parseInt(start, 36) / this.#options.rotationMs;
+    return Number.isSafeInteger(slot) && this.#kidFor(slot, algorithm.toUpperCase() as SigningAlgorithm) === kid;
+  }
+
   /** The public half of every key that may still verify, as a JWKS. */
   jwks(): { keys: PublicJwk[] } {
     return {

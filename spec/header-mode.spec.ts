@@ -1,4 +1,6 @@
-import { accessCookie, createApp, decodeFrontToken, describeEachStore, fakeClock, login, request, setCookies } from "./helpers";
+import { generateKeyPairSync } from "node:crypto";
+import jwt from "jsonwebtoken";
+import { accessCookie, createApp, decodeFrontToken, decodeJwtPart, describeEachStore, fakeClock, login, request, setCookies } from "./helpers";
 
 const REFRESH = "/auth/session/refresh";
 
@@ -111,5 +113,44 @@ describeEachStore("header mode (st-auth-mode: header)", (stores) => {
     const rid = `rid-${"r".repeat(4000)}`;
     const withRid = await request(app).post("/api/me").set("Cookie", accessCookie(cookie)).set("rid", rid).expect(200);
     expect(JSON.stringify(withRid.headers) + withRid.text).not.toContain(rid);
+  });
+
+  describe("a bearer token that is not this deployment's (B4)", () => {
+    // An identity provider's ID token, or a third-party API token the app sends along: the
+    // SuperTokens SDK passes the app's own Authorization through in cookie mode.
+    const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const idToken = jwt.sign({ sub: "user-1", iss: "https://idp.example" }, privateKey, { algorithm: "ES256", keyid: "idp-key-1", expiresIn: 600 });
+
+    it.each([
+      ["an identity provider's ID token (typ JWT, its own kid)", () => idToken],
+      ["a latchkey token of another deployment (at+jwt, a kid of another secret)", async () => (await headerLogin(createApp({ store: stores.create() }).app)).access],
+    ])("leaves the session cookie in charge: %s", async (_name, foreign) => {
+      const { app } = createApp({ store: stores.create() });
+      const { access } = await login(app, "by-cookie");
+      const bearer = await foreign();
+      for (const route of ["/api/me", "/api/strict"]) {
+        const res = await request(app).get(route).set("Authorization", `Bearer ${bearer}`).set("Cookie", accessCookie(access)).expect(200);
+        expect(res.body.userId).toBe("by-cookie");
+        expect([res.headers["set-cookie"], res.headers["front-token"]]).toEqual([undefined, undefined]);
+      }
+      // Without a cookie it is no token at all: 401 unauthorised, nothing cleared.
+      const alone = await request(app).get("/api/me").set("Authorization", `Bearer ${bearer}`).expect(401);
+      expect(alone.body).toEqual({ message: "unauthorised" });
+      expect([alone.headers["set-cookie"], alone.headers["front-token"]]).toEqual([undefined, undefined]);
+    });
+
+    it("a refused bearer token of this deployment never expires the cookies the request carried", async () => {
+      const { app, sessions } = createApp({ store: stores.create() });
+      const { access: bearer } = await headerLogin(app, "by-header");
+      const { access: cookie } = await login(app, "by-cookie");
+      const handle = decodeJwtPart(bearer, 1).sid as string;
+      expect(await sessions.revokeSession(handle)).toBe(true);
+      const res = await request(app).get("/api/strict").set("Authorization", `Bearer ${bearer}`).set("Cookie", accessCookie(cookie)).expect(401);
+      expect(res.body).toEqual({ message: "unauthorised" });
+      expect(res.headers["set-cookie"]).toBeUndefined();
+      expect([res.headers["st-access-token"], res.headers["front-token"]]).toEqual(["", "remove"]);
+      // The cookie session is untouched.
+      expect((await request(app).get("/api/strict").set("Cookie", accessCookie(cookie)).expect(200)).body.userId).toBe("by-cookie");
+    });
   });
 });

@@ -43,10 +43,22 @@ describe("sessionMiddleware options", () => {
     ["trustedOrigins", ["https://user:pw@app.example.com"], /option trustedOrigins must list origins \(scheme:\/\/host\[:port\], no path\)/],
     ["trustedOrigins", [42], /option trustedOrigins must list origins/],
     ["trustedOrigins", "https://app.example.com", /option trustedOrigins must be an array of origins .*, RegExps, or a function/],
+    // TO1: an unanchored pattern trusts any origin that merely contains a trusted one.
+    ["trustedOrigins", [/https:\/\/app\.example\.com/], /^latchkey: option trustedOrigins lists the RegExp \/https:\\\/\\\/app\\\.example\\\.com\/, which is not anchored: .* Anchor every alternative with \^ and \$/],
+    ["trustedOrigins", [/^https:\/\/app\.example\.com/], /which is not anchored/],
+    ["trustedOrigins", [/https:\/\/app\.example\.com$/], /which is not anchored/],
+    ["trustedOrigins", [/^https:\/\/a\.example\.com$|https:\/\/b\.example\.com/], /which is not anchored/],
+    ["trustedOrigins", [/^https:\/\/app\.example\.com\$/], /which is not anchored/],
   ])("refuses %s = %p with a TypeError that names it", (name, value, message) => {
     const options = { store: memoryStore(), [name]: value } as SessionMiddlewareOptions;
     expect(() => sessionMiddleware(options)).toThrow(TypeError);
     expect(() => sessionMiddleware(options)).toThrow(message);
+  });
+
+  it("accepts trustedOrigins RegExps anchored in every alternative (TO1)", () => {
+    for (const pattern of [/^https:\/\/[a-z0-9-]+\.example\.com$/, /^https:\/\/a\.example\.com$|^https:\/\/b\.example\.com$/, /^(?:https:\/\/a|http:\/\/b)\.example\.com$/, /^https:\/\/x[|$]\.example\.com$/]) {
+      expect(() => sessionMiddleware({ store: memoryStore(), trustedOrigins: [pattern] })).not.toThrow();
+    }
   });
 
   it("suggests the option a typo meant", () => {

@@ -29,7 +29,7 @@ export async function createSessionOnResponse(
   checkUserId(userId);
   checkCreateOptions(options);
   const { manager, transfer } = runtime;
-  const carried = readAccessToken(req, transfer.names(req));
+  const carried = readAccessToken(req, transfer.names(req), manager.keys);
   const mode = carried?.mode ?? requestedMode(req);
   if (mode === "cookie" && options.csrfCheck !== false) {
     const failure = csrfFailure(req, manager.options);

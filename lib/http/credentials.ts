@@ -1,5 +1,6 @@
 import cookieParser from "cookie-parser";
-import { isCompactJws } from "../tokens/access";
+import type { KeyRing } from "../keys";
+import { isCompactJws, isOwnAccessToken } from "../tokens/access";
 import { parseRefreshToken, type PresentedRefreshToken } from "../tokens/refresh";
 import type { HttpRequest } from "./seam";
 
@@ -103,15 +104,16 @@ function bearerValue(req: HttpRequest): string | undefined {
 }
 
 /**
- * The request's access token. A bearer token wins over a cookie: a cross-site page cannot
- * make a browser send `Authorization`, so it needs no CSRF check. A value that is not a
- * JWT at all (the SDK's `Bearer undefined` while a page switches modes, a cookie mangled
- * on the way) counts as no token: the cookie is used, or the 401 leaves the cookies be,
- * so the frontend refreshes instead of signing out.
+ * The request's access token. A bearer token that is structurally latchkey's wins over a
+ * cookie: a cross-site page cannot make a browser send `Authorization`, so it needs no CSRF
+ * check. Anything else in `Authorization` — an identity provider's ID token or a third-party
+ * API token the app sends along (the SDK passes the app's own header through in cookie
+ * mode), the SDK's `Bearer undefined` while a page switches modes — is not ours: the cookie
+ * is used, or the 401 leaves the cookies be, so the user is never signed out by it.
  */
-export function readAccessToken(req: HttpRequest, names: CookieNames): AccessCredential | undefined {
+export function readAccessToken(req: HttpRequest, names: CookieNames, keys: Pick<KeyRing, "isOwnKid">): AccessCredential | undefined {
   const bearer = bearerValue(req);
-  if (bearer !== undefined && isCompactJws(bearer)) return { token: bearer, mode: "header", duplicated: false };
+  if (bearer !== undefined && isCompactJws(bearer) && isOwnAccessToken(keys, bearer)) return { token: bearer, mode: "header", duplicated: false };
   const token = cookieValue(req, names.access);
   if (token === undefined || !isCompactJws(token)) return undefined;
   return { token, mode: "cookie", duplicated: allCookieValues(req, names.access).length > 1 };

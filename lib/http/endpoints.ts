@@ -110,7 +110,7 @@ async function refreshFirstLive(manager: SessionManager, sessions: PresentedRefr
  */
 const signOut: Endpoint = async (runtime, req, res) => {
   const { manager, transfer } = runtime;
-  const found = readAccessToken(req, transfer.names(req));
+  const found = readAccessToken(req, transfer.names(req), manager.keys);
   const mode = found?.mode ?? "cookie";
   try {
     if (!found) throw new SessionError("UNAUTHORISED", "no access token");

@@ -25,7 +25,7 @@ export function sendSessionError(runtime: Runtime, req: HttpRequest, res: HttpRe
   if (!(error instanceof SessionError) || res.headersSent()) return false;
   if (error.code !== "STORE_UNAVAILABLE") reportRefusal(runtime, req, error, refusal.kind);
   if ((error.code === "UNAUTHORISED" || error.code === "TOKEN_THEFT_DETECTED") && refusal.carried) {
-    runtime.transfer.clearTokens(req, res, refusal.mode);
+    runtime.transfer.clearTokens(req, res, refusal.mode, refusal.mode === "header");
   }
   res.sendJson(error.status, error.toBody());
   return true;
@@ -49,8 +49,8 @@ function clearIfDone(runtime: Runtime, req: HttpRequest, res: HttpResponse, erro
   if (error.code !== "UNAUTHORISED" && error.code !== "TOKEN_THEFT_DETECTED") return;
   // Only tokens the request carried: clearing what it never sent could wipe a session a
   // parallel login has just set (supertokens-node#17).
-  const found = readAccessToken(req, runtime.transfer.names(req));
-  if (found) runtime.transfer.clearTokens(req, res, found.mode);
+  const found = readAccessToken(req, runtime.transfer.names(req), runtime.manager.keys);
+  if (found) runtime.transfer.clearTokens(req, res, found.mode, found.mode === "header");
 }
 
 export function reportRefusal(runtime: Runtime, req: HttpRequest, error: SessionError, kind: "access" | "refresh"): void {

@@ -83,15 +83,17 @@ export class TokenTransfer {
    * Clears the tokens and tells the frontend (`front-token: remove`). Header mode sends the
    * token headers empty; cookies are cleared with the attributes they were set with, and
    * always when the request carried any, whatever the mode.
+   * `keepCookies`: a refusal of a header-borne token leaves the cookies be (they are another
+   * credential, which that refusal says nothing about).
    */
-  clearTokens(req: HttpRequest, res: HttpResponse, mode: TransferMode): void {
+  clearTokens(req: HttpRequest, res: HttpResponse, mode: TransferMode, keepCookies = false): void {
     if (mode === "header" || this.#options.exposeAccessToken) {
       res.setHeader(ACCESS_HEADER, "");
       if (mode === "header") res.setHeader(REFRESH_HEADER, "");
       exposeHeaders(res, mode === "header" ? [FRONT_TOKEN_HEADER, ACCESS_HEADER, REFRESH_HEADER] : [FRONT_TOKEN_HEADER, ACCESS_HEADER]);
     }
     const names = this.names(req);
-    if (mode === "cookie" || carriesTokenCookie(req, names)) {
+    if (!keepCookies && (mode === "cookie" || carriesTokenCookie(req, names))) {
       res.clearCookie(names.access, this.#attributes(req, "/"));
       res.clearCookie(names.refresh, this.#attributes(req, this.#refreshPath));
       this.#clearStaleDomains(req, res);

@@ -66,7 +66,7 @@ export async function verifyRequest(runtime: Runtime, req: HttpRequest, res: Htt
  * just set (supertokens-node#17). `false`: not a session failure, the adapter's to pass on.
  */
 export function refuseRequest(runtime: Runtime, req: HttpRequest, res: HttpResponse, error: unknown): boolean {
-  const found = readAccessToken(req, runtime.transfer.names(req));
+  const found = readAccessToken(req, runtime.transfer.names(req), runtime.manager.keys);
   return sendSessionError(runtime, req, res, error, { mode: found?.mode ?? "cookie", kind: "access", carried: found !== undefined });
 }
 
@@ -74,7 +74,7 @@ export function refuseRequest(runtime: Runtime, req: HttpRequest, res: HttpRespo
 // CSRF for a cookie. `undefined` only for an anonymous request that may pass.
 function credential(runtime: Runtime, req: HttpRequest, policy: VerifyPolicy): AccessCredential | undefined {
   const { manager, transfer } = runtime;
-  const found = readAccessToken(req, transfer.names(req));
+  const found = readAccessToken(req, transfer.names(req), manager.keys);
   if (found === undefined) {
     if (policy.sessionRequired) throw new SessionError("UNAUTHORISED", "no access token");
     return undefined;

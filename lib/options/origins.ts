@@ -18,6 +18,13 @@ export function trustedOrigins(value: unknown): (origin: string) => boolean {
   const patterns: RegExp[] = [];
   for (const item of value) {
     if (item instanceof RegExp) {
+      if (!isAnchored(item.source)) {
+        throw new TypeError(
+          `latchkey: option trustedOrigins lists the RegExp ${String(item)}, which is not anchored: it matches inside a longer origin ` +
+            `(a pattern for https://app.example.com would also trust https://app.example.com.evil.test). ` +
+            `Anchor every alternative with ^ and $, e.g. /^https:\\/\\/app\\.example\\.com$/.`,
+        );
+      }
       // A global or sticky RegExp keeps state between test() calls: it would trust an origin every other time.
       patterns.push(new RegExp(item.source, item.flags.replace(/[gy]/g, "")));
       continue;
@@ -41,6 +48,44 @@ export function trustedOrigins(value: unknown): (origin: string) => boolean {
     const normalised = normaliseOrigin(origin);
     return normalised !== undefined && (exact.has(normalised) || patterns.some((pattern) => pattern.test(normalised)));
   };
+}
+
+/**
+ * Whether a pattern matches whole origins only: every top-level alternative starts with `^`
+ * and ends with an unescaped `$`. Anything looser trusts origins that merely contain a
+ * trusted one.
+ */
+function isAnchored(source: string): boolean {
+  const alternatives: string[] = [];
+  let depth = 0;
+  let inClass = false;
+  let start = 0;
+  for (let i = 0; i < source.length; i++) {
+    const char = source[i];
+    if (char === "\\") {
+      i++;
+    } else if (inClass) {
+      if (char === "]") inClass = false;
+    } else if (char === "[") {
+      inClass = true;
+    } else if (char === "(") {
+      depth++;
+    } else if (char === ")") {
+      depth--;
+    } else if (char === "|" && depth === 0) {
+      alternatives.push(source.slice(start, i));
+      start = i + 1;
+    }
+  }
+  alternatives.push(source.slice(start));
+  return alternatives.every((alternative) => alternative.startsWith("^") && endsWithAnchor(alternative));
+}
+
+function endsWithAnchor(pattern: string): boolean {
+  if (!pattern.endsWith("$")) return false;
+  let backslashes = 0;
+  for (let i = pattern.length - 2; i >= 0 && pattern[i] === "\\"; i--) backslashes++;
+  return backslashes % 2 === 0;
 }
 
 function parseUrl(value: string): URL | undefined {

@@ -116,6 +116,15 @@ export function verifyAccessToken(
 }
 
 /** Whether a value has the shape of an access token at all (a bearer "undefined" does not). */
+/**
+ * Whether a JWT is structurally latchkey's: its header says `typ: at+jwt` and names a key
+ * of this deployment. Only then may a bearer token take precedence over the session cookie.
+ */
+export function isOwnAccessToken(keys: Pick<KeyRing, "isOwnKid">, token: string): boolean {
+  const header = decodeSegment(token.slice(0, token.indexOf(".")));
+  return header !== undefined && header.typ === ACCESS_TOKEN_TYPE && keys.isOwnKid(header.kid);
+}
+
 export function isCompactJws(token: string): boolean {
   return token.length <= MAX_ACCESS_TOKEN_LENGTH && COMPACT_JWS.test(token);
 }
