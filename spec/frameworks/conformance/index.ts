@@ -1,6 +1,13 @@
 import type { StoreFactory } from "../../helpers";
 import type { FrameworkDriver } from "../driver";
 import { frameworkFixtures } from "../support";
+import { anchoringConformance } from "./anchoring";
+import { claimsConformance } from "./claims";
+import { csrfConformance } from "./csrf";
+import { devicesConformance } from "./devices";
+import { errorsConformance } from "./errors";
+import { headerModeConformance } from "./header-mode";
+import { managementConformance } from "./management";
 import { wireLoginConformance } from "./wire-login";
 import { wireRefreshConformance } from "./wire-refresh";
 import { wireSignOutConformance } from "./wire-signout";
@@ -15,4 +22,11 @@ export function frameworkConformance(driver: FrameworkDriver, stores: StoreFacto
   wireLoginConformance(fixtures);
   wireRefreshConformance(fixtures);
   wireSignOutConformance(fixtures);
+  headerModeConformance(fixtures);
+  csrfConformance(fixtures);
+  claimsConformance(fixtures);
+  devicesConformance(fixtures);
+  anchoringConformance(fixtures);
+  errorsConformance(fixtures);
+  managementConformance(fixtures);
 }
