@@ -8,7 +8,7 @@ export { errorHandler, sendSessionError } from "./frameworks/express/error-handl
 export type { SessionRequest, SessionSlot } from "./frameworks/express/types";
 export { sessionManager } from "./management";
 export type { SessionManagement, SessionWithTokens, WithoutRequestOptions } from "./types/management";
-export type { CreateSessionOptions, VerifySessionOptions } from "./http/options";
+export type { CreateSessionOptions, HeadersSessionOptions, VerifySessionOptions } from "./http/options";
 export { Session } from "./session";
 export type { SessionTokens } from "./session";
 export { SessionError, SESSION_ERRORS } from "./errors";

@@ -1,4 +1,7 @@
 import type { RevokeReason } from "./hooks";
+import { sessionFromHeaders } from "./http/headers-session";
+import type { HeadersSessionOptions } from "./http/options";
+import { createRuntime } from "./http/runtime";
 import { resolveLogger } from "./logger";
 import { SessionManager } from "./manager";
 import type { SessionMiddlewareOptions } from "./options/contract";
@@ -42,6 +45,7 @@ export function sessionManager(options?: SessionMiddlewareOptions): SessionManag
 /** The management API over a manager: what `sessionManager()` returns and every adapter carries. @internal */
 export function managementOf(manager: SessionManager): SessionManagement {
   const byAdmin: RevokeReason = "admin";
+  const runtime = createRuntime(manager);
   return {
     revokeSession: (handle) => admin.revokeSession(manager, handle, byAdmin),
     revokeAllSessionsForUser: (userId) => admin.revokeAllSessionsForUser(manager, userId),
@@ -57,6 +61,8 @@ export function managementOf(manager: SessionManager): SessionManagement {
     invalidateClaim: (userId, claim) => claims.invalidateClaim(manager, userId, claim),
     getSessionWithoutRequestResponse: ((accessToken: string, options?: WithoutRequestOptions) =>
       withoutRequest.getSessionWithoutRequestResponse(manager, accessToken, options)) as SessionManagement["getSessionWithoutRequestResponse"],
+    getSessionFromHeaders: ((headers: Parameters<SessionManagement["getSessionFromHeaders"]>[0], options?: HeadersSessionOptions) =>
+      sessionFromHeaders(runtime, headers, options)) as SessionManagement["getSessionFromHeaders"],
     createNewSessionWithoutRequestResponse: (userId, options) => withoutRequest.createNewSessionWithoutRequestResponse(manager, userId, options),
     refreshSessionWithoutRequestResponse: (refreshToken) => withoutRequest.refreshSessionWithoutRequestResponse(manager, refreshToken),
     cleanup: (options) => admin.cleanup(manager, options),

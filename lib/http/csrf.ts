@@ -14,17 +14,24 @@ const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
  */
 export function csrfFailure(req: HttpRequest, options: ResolvedOptions): string | undefined {
   if (options.antiCsrf === "none" || SAFE_METHODS.has(req.method)) return undefined;
-  const origin = req.header("origin");
-  if (origin !== undefined) {
-    if (!isTrustedOrigin(origin, req, options)) return "cross-origin request";
-  } else if (req.header("sec-fetch-site") === "cross-site") {
-    return "cross-site request";
-  }
+  const foreign = originFailure(req, options);
+  if (foreign !== undefined) return foreign;
   // A custom header cannot be sent cross-origin without a CORS preflight the API
   // would have to approve: with SameSite=None it is the defence that remains.
   const needsRid = options.antiCsrf === "custom-header" || options.cookieSameSite === "none";
   if (needsRid && req.header("rid") === undefined) return "missing rid header";
   return undefined;
+}
+
+/**
+ * The origin half of the check, whatever the method: a foreign `Origin`, or a browser's
+ * `Sec-Fetch-Site: cross-site` without one. Also what refuses a cross-site WebSocket
+ * handshake (a GET a page on any site can open with the victim's cookies).
+ */
+export function originFailure(req: HttpRequest, options: ResolvedOptions): string | undefined {
+  const origin = req.header("origin");
+  if (origin !== undefined) return isTrustedOrigin(origin, req, options) ? undefined : "cross-origin request";
+  return req.header("sec-fetch-site") === "cross-site" ? "cross-site request" : undefined;
 }
 
 /**

@@ -36,6 +36,18 @@ export interface VerifySessionOptions {
   overrideGlobalClaimValidators?: (globalValidators: readonly SessionClaimValidator[], session: Session) => readonly SessionClaimValidator[];
 }
 
+/** Options of `getSessionFromHeaders`: those of `verifySession`, and what headers cannot tell. */
+export interface HeadersSessionOptions extends VerifySessionOptions {
+  /**
+   * Whether the connection came over TLS: its cookies then carry the `__Host-`/`__Secure-`
+   * names (always so in production, as for `verifySession`).
+   * @default true when the request carries a `__Host-` cookie (which only an https page can set)
+   */
+  secure?: boolean;
+  /** The client's IP, for `onRefused` and the debug log. */
+  ip?: string;
+}
+
 /** {@link VerifySessionOptions} checked once, when the guard is built. */
 export interface VerifyPolicy {
   sessionRequired: boolean;

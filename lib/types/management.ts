@@ -9,6 +9,7 @@ import type {
   SessionInformation,
   SessionList,
 } from "../sessions/types";
+import type { HeadersSessionOptions } from "../http/options";
 import type { AccessTokenPayloadUpdate } from "./payload";
 
 /** What the no-request create and refresh hand over: the session, and its tokens to deliver yourself. */
@@ -64,6 +65,25 @@ export interface SessionManagement {
   /** `verifySession` without a request: for websockets, GraphQL subscriptions, RPC. */
   getSessionWithoutRequestResponse(accessToken: string, options?: WithoutRequestOptions & { sessionRequired?: true }): Promise<Session>;
   getSessionWithoutRequestResponse(accessToken: string, options: WithoutRequestOptions): Promise<Session | undefined>;
+  /**
+   * The session of a request known only by its headers — a WebSocket upgrade, server-sent
+   * events, a GraphQL subscription: the access token is read exactly as `verifySession`
+   * reads it (cookie names, duplicates, a bearer only when it is latchkey's), and a
+   * cross-site `Origin` is refused with `CROSS_ORIGIN_REQUEST` (cross-site WebSocket
+   * hijacking). Rejects with a `SessionError`; resolves `undefined` only for an anonymous
+   * request with `sessionRequired: false`.
+   *
+   * @example
+   * ```ts
+   * server.on("upgrade", async (req, socket, head) => {
+   *   const session = await sessions.getSessionFromHeaders(req.headers).catch(() => undefined);
+   *   if (!session) return void socket.destroy();
+   *   wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, session));
+   * });
+   * ```
+   */
+  getSessionFromHeaders(headers: Readonly<Record<string, string | string[] | undefined>>, options?: HeadersSessionOptions & { sessionRequired?: true }): Promise<Session>;
+  getSessionFromHeaders(headers: Readonly<Record<string, string | string[] | undefined>>, options: HeadersSessionOptions): Promise<Session | undefined>;
   /** `res.createSession` without a response: resolves to the session and the tokens to deliver. */
   createNewSessionWithoutRequestResponse(userId: string, options?: NewSessionInput): Promise<SessionWithTokens>;
   /** The refresh endpoint without a request. */
