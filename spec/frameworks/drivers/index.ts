@@ -1,7 +1,9 @@
 import type { FrameworkDriver } from "../driver";
 import { expressDriver } from "./express";
+import { fastifyDriver } from "./fastify";
 
 /** Every driver the framework conformance suite (spec/frameworks.spec.ts) runs against: one line each. */
 export const DRIVERS: readonly FrameworkDriver[] = [
   expressDriver,
+  fastifyDriver,
 ];
