@@ -10,6 +10,9 @@
 //   BENCH_PREFIX=bench_    table prefix (only tables starting with it are touched)
 //   BENCH_KEEP_TABLES=1    leave the seeded tables in place afterwards
 //   BENCH_CPU_PROF=dir     run the latchkey servers with --cpu-prof, profiles into dir
+//   BENCH_BASELINE=<ref>   A/B mode: only latchkey's verified GET and login, this build against
+//                          the build of git <ref> (e.g. 53f708c, the 0.2.0 release), in the same
+//                          alternating rounds; prints the ratios, writes bench/ab-results.json
 const { fork } = require("node:child_process");
 const fs = require("node:fs");
 const os = require("node:os");
@@ -53,6 +56,7 @@ const LATENCY_NOISE = 1.2;
 const children = new Set();
 
 async function main() {
+  if (process.env.BENCH_BASELINE) return abMain(process.env.BENCH_BASELINE);
   const started = Date.now();
   const db = await new BenchDatabase(DATABASE_URL, [PREFIX, RS_PREFIX, SMALL_PREFIX, BIG_PREFIX]).connect();
   try {
@@ -140,6 +144,74 @@ async function main() {
     await db.close();
   }
 }
+
+// ---------------------------------------------------------------- A/B against a release
+
+/**
+ * This build against the build of a git ref, each its own server on its own tables, in the
+ * same alternating rounds: the hot paths must not get slower from one release to the next.
+ * The baseline is built in a temporary worktree that borrows this checkout's node_modules.
+ */
+async function abMain(ref) {
+  const { execFileSync } = require("node:child_process");
+  const root = path.resolve(__dirname, "..");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "latchkey-baseline-"));
+  execFileSync("git", ["worktree", "add", "--detach", dir, ref], { cwd: root, stdio: "ignore" });
+  const started = Date.now();
+  const db = await new BenchDatabase(DATABASE_URL, [`${PREFIX}ab_`, `${PREFIX}ba_`]).connect();
+  try {
+    fs.symlinkSync(path.join(root, "node_modules"), path.join(dir, "node_modules"));
+    execFileSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: dir, stdio: "inherit" });
+    await db.dropTables();
+    log(`A/B: this build against ${ref}; ${CONFIG.rounds} round(s) of ${CONFIG.durationSeconds}s, ${CONFIG.connections} connections`);
+    const current = await startServer("latchkey", { env: { BENCH_PREFIX: `${PREFIX}ab_` } });
+    const baseline = await startServer("latchkey", { env: { BENCH_PREFIX: `${PREFIX}ba_`, BENCH_LATCHKEY_DIR: dir } });
+    const cookies = { current: await loginCookie(current, "__Host-sAccessToken"), baseline: await loginCookie(baseline, "__Host-sAccessToken") };
+    const get = (name, server, cookie) => ({ name, server, request: { method: "GET", path: "/me", headers: { cookie } } });
+    const reads = [get("verified GET, this build", current, cookies.current), get(`verified GET, ${ref}`, baseline, cookies.baseline)];
+    for (const contender of reads) await expectOk(contender);
+    const logins = [
+      { name: "login, this build", server: current, request: loginRequest("ab-user") },
+      { name: `login, ${ref}`, server: baseline, request: loginRequest("ab-user") },
+    ];
+    log("GET /me");
+    const readResults = await rounds(reads);
+    log("POST /login");
+    const loginResults = await rounds(logins);
+    await Promise.all([current, baseline].map(stopServer));
+    const ratio = ([a, b]) => ({
+      throughput: round2(a.rps.median / b.rps.median),
+      cpuPerRequest: round2(a.cpuPerRequestUs / b.cpuPerRequestUs),
+    });
+    const results = {
+      date: new Date().toISOString(),
+      node: process.version,
+      cpus: os.cpus().length,
+      baseline: ref,
+      settings: CONFIG,
+      groups: [
+        { title: "GET /me (verified request)", contenders: readResults, ratio: ratio(readResults) },
+        { title: "POST /login", contenders: loginResults, ratio: ratio(loginResults) },
+      ],
+      elapsedSeconds: Math.round((Date.now() - started) / 1000),
+    };
+    fs.writeFileSync(path.join(__dirname, "ab-results.json"), JSON.stringify(results, null, 2) + "\n");
+    for (const group of results.groups) {
+      console.log(`\n${group.title}`);
+      for (const c of group.contenders) {
+        console.log(`  ${c.name.padEnd(28)} ${Math.round(c.rps.median).toLocaleString("en").padStart(7)} req/s (${Math.round(c.rps.min)}-${Math.round(c.rps.max)})  ${c.cpuPerRequestUs.toFixed(1)} µs CPU/request  p50 ${c.p50} ms  non-2xx ${c.non2xx}`);
+      }
+      console.log(`  this build ÷ ${ref}: throughput ${group.ratio.throughput}x, CPU per request ${group.ratio.cpuPerRequest}x`);
+    }
+    console.log(`\nwrote bench/ab-results.json; ${results.elapsedSeconds}s in all`);
+    if (process.env.BENCH_KEEP_TABLES !== "1") await db.dropTables();
+  } finally {
+    await db.close();
+    execFileSync("git", ["worktree", "remove", "--force", dir], { cwd: root, stdio: "ignore" });
+  }
+}
+
+const round2 = (n) => Math.round(n * 100) / 100;
 
 // ---------------------------------------------------------------- servers
 

@@ -25,7 +25,8 @@ const contenders = {
 
   // latchkey with its defaults (ES256, MySQL store); only the table prefix is ours.
   latchkey() {
-    const { sessionMiddleware, verifySession, mysqlStore, errorHandler } = require("..");
+    // BENCH_LATCHKEY_DIR: another build of latchkey (the A/B baseline, see run.js).
+    const { sessionMiddleware, verifySession, mysqlStore, errorHandler } = require(process.env.BENCH_LATCHKEY_DIR || "..");
     const options = { store: mysqlStore(DATABASE_URL, { tablePrefix: PREFIX }), logger: false };
     if (process.env.BENCH_ALGORITHM) options.algorithm = process.env.BENCH_ALGORITHM;
     app.use(sessionMiddleware(options));
