@@ -1,3 +1,6 @@
+import { mysqlStore } from "../../../lib";
+import { DATABASE_URL } from "../../helpers";
+import { tcpProxy } from "../../support/tcp-proxy";
 import { breakableStore, cookieHeader, expectNoCookies, login, STORE_DOWN, type Fixtures } from "../support";
 
 /**
@@ -40,5 +43,30 @@ export function errorsConformance(fixtures: Fixtures): void {
       const refreshed = await app.http().post(app.paths.refresh).set("Cookie", cookieHeader(app, { refresh: before.refresh }));
       expect([refreshed.status, refreshed.body]).toEqual([200, {}]);
     });
+  
+    if (fixtures.stores.kind === "mysql") {
+      it("with MySQL unreachable for real (a refusing TCP proxy), login and refresh answer 503 STORE_UNAVAILABLE", async () => {
+        const url = new URL(DATABASE_URL);
+        const proxy = await tcpProxy(url.hostname, Number(url.port || 3306));
+        try {
+          const store = mysqlStore(
+            { host: "127.0.0.1", port: proxy.port, user: decodeURIComponent(url.username), password: decodeURIComponent(url.password), database: url.pathname.slice(1), connectTimeout: 1000 },
+            { tablePrefix: fixtures.stores.newPrefix(), queryTimeoutMs: 800 },
+          );
+          const app = await fixtures.start({ store });
+          const before = await login(app, "user-1");
+          await proxy.refuse();
+          const loginRes = await app.http().post("/login").send({ userId: "user-2" });
+          expect([loginRes.status, loginRes.body]).toEqual([503, STORE_DOWN]);
+          expectNoCookies(loginRes);
+          const refreshRes = await app.http().post(app.paths.refresh).set("Cookie", cookieHeader(app, { refresh: before.refresh }));
+          expect([refreshRes.status, refreshRes.body]).toEqual([503, STORE_DOWN]);
+          expectNoCookies(refreshRes);
+          await app.close();
+        } finally {
+          await proxy.close();
+        }
+      });
+    }
   });
 }
