@@ -2,10 +2,12 @@ import type { FrameworkDriver } from "../driver";
 import { expressDriver } from "./express";
 import { fastifyDriver } from "./fastify";
 import { hapiDriver } from "./hapi";
+import { koaDriver } from "./koa";
 
 /** Every driver the framework conformance suite (spec/frameworks.spec.ts) runs against: one line each. */
 export const DRIVERS: readonly FrameworkDriver[] = [
   expressDriver,
   fastifyDriver,
   hapiDriver,
+  koaDriver,
 ];
