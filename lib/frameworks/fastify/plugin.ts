@@ -38,7 +38,11 @@ export type FastifySessions = FastifyPluginAsync & SessionManagement;
  */
 export function fastifySessions(options?: SessionMiddlewareOptions): FastifySessions {
   if (typeof options === "object" && options !== null && "decorateReply" in options) {
-    throw new TypeError("latchkey: fastifySessions is a factory. Write app.register(fastifySessions()), not app.register(fastifySessions).");
+    // Fastify called the factory as the plugin (app.register(fastifySessions)). A throw here
+    // is lost inside avvio and the app hangs until its plugin timeout; a rejected promise
+    // fails the registration with this message.
+    const misuse = new TypeError("latchkey: fastifySessions is a factory. Write app.register(fastifySessions()), not app.register(fastifySessions).");
+    return Promise.reject(misuse) as unknown as FastifySessions;
   }
   const manager = createManager(options);
   const runtime = createRuntime(manager);
