@@ -1,6 +1,7 @@
 import { SessionError } from "../errors";
 import { SCHEMA_NOT_READY } from "../store/migrate";
 import { redactUri } from "../store/mysql";
+import { READ_ONLY_SERVER } from "../store/mysql-server";
 import { SCHEMA_VERSION } from "../store/schema";
 import { UsageError } from "./parse";
 
@@ -47,6 +48,8 @@ export function describeFailure(error: unknown, where: { url: string; prefix: st
     };
   }
   const code = typeof cause?.code === "string" ? cause.code : undefined;
+  // It names the fix already; the URL is the one it says to change.
+  if (code === READ_ONLY_SERVER) return { exitCode: 1, message: `${withoutTag(message)} URL: ${database}.` };
   if (code === undefined) return { exitCode: 1, message: withoutTag(message || String(error)) };
   const detail = [code, message].filter(Boolean).join(": ");
   const hint = UNREACHABLE.has(code)

@@ -5,6 +5,7 @@ import { openPool, tablePrefix, type MySqlConnection } from "./mysql-pool";
 export type { MySqlConnection } from "./mysql-pool";
 export { redactUri } from "./mysql-pool";
 import { MySqlConnector, type Statements } from "./mysql-connection";
+import { refuseReadOnlyServer } from "./mysql-server";
 import { assignments, FIELDS, METADATA_LIST, nullableNumber, nullableText, SELECT_LIST, text, toColumn, toMetadata, toRecord } from "./mysql-rows";
 import type {
   ClaimInvalidation,
@@ -93,7 +94,7 @@ export class MySqlStore implements SessionStore {
   }
 
   init(): Promise<void> {
-    return migrate(this.#db, this.tablePrefix, this.#migrate);
+    return refuseReadOnlyServer(this.#db).then(() => migrate(this.#db, this.tablePrefix, this.#migrate));
   }
 
   async createSession(record: SessionRecord, options: CreateOptions = {}): Promise<RevokedSession[]> {

@@ -106,7 +106,7 @@ export async function startTlsMariaDb(): Promise<TlsMariaDb> {
  * takes ~0.3 s; mariadb-install-db also loads 2.5 MB of help tables and the sys schema
  * (0.7 to 1.6 s on a busy 2-core machine), so it is only the fallback.
  */
-async function initDataDir(dir: string): Promise<void> {
+export async function initDataDir(dir: string): Promise<void> {
   const datadir = path.join(dir, "data");
   const sqlDir = SQL_DIRS.find((candidate) => BOOTSTRAP_SQL.every((file) => fs.existsSync(path.join(candidate, file))));
   if (sqlDir === undefined) {
@@ -159,13 +159,28 @@ async function makeCertificates(dir: string): Promise<void> {
   ]);
 }
 
-interface Started {
+export interface Started {
   child: ChildProcess;
   exited: Promise<void>;
 }
 
-/** Spawns mariadbd and resolves once it logs that it accepts connections. */
 function startServer(dir: string, port: number): Promise<Started> {
+  return spawnMariaDb(dir, port, [
+    // 127.0.0.2 is the same machine under an address the certificate does not name,
+    // for host name verification failures.
+    "--bind-address=127.0.0.1,127.0.0.2",
+    `--ssl-ca=${path.join(dir, "ca.pem")}`,
+    `--ssl-cert=${path.join(dir, "server-cert.pem")}`,
+    `--ssl-key=${path.join(dir, "server-key.pem")}`,
+    "--require-secure-transport=ON",
+  ]);
+}
+
+/**
+ * Spawns mariadbd on the datadir {@link initDataDir} made in `dir` (socket `dir/mysqld.sock`),
+ * with `args` added, and resolves once it logs that it accepts connections.
+ */
+export function spawnMariaDb(dir: string, port: number, args: string[]): Promise<Started> {
   const child = spawn(
     SERVER,
     [
@@ -174,14 +189,8 @@ function startServer(dir: string, port: number): Promise<Started> {
       `--socket=${path.join(dir, "mysqld.sock")}`,
       `--pid-file=${path.join(dir, "mysqld.pid")}`,
       `--port=${port}`,
-      // 127.0.0.2 is the same machine under an address the certificate does not name,
-      // for host name verification failures.
-      "--bind-address=127.0.0.1,127.0.0.2",
       `--user=${os.userInfo().username}`,
-      `--ssl-ca=${path.join(dir, "ca.pem")}`,
-      `--ssl-cert=${path.join(dir, "server-cert.pem")}`,
-      `--ssl-key=${path.join(dir, "server-key.pem")}`,
-      "--require-secure-transport=ON",
+      ...args,
       ...SMALL_AND_UNSAFE,
     ],
     { stdio: ["ignore", "ignore", "pipe"] },
@@ -224,7 +233,7 @@ async function createUser(socketPath: string, password: string): Promise<void> {
   }
 }
 
-async function stopServer(child: ChildProcess, exited: Promise<void>): Promise<void> {
+export async function stopServer(child: ChildProcess, exited: Promise<void>): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill("SIGTERM");
   const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
