@@ -11,7 +11,7 @@ import { createApp, DATABASE_URL, login, StoreFactory } from "./helpers";
 const run = promisify(execFile);
 const CLI = path.resolve(__dirname, "../dist/cli.js");
 const VERSION = (JSON.parse(readFileSync(path.resolve(__dirname, "../package.json"), "utf8")) as { version: string }).version;
-const COMMANDS = ["migrate", "sessions list", "sessions revoke", "sessions revoke-user", "cleanup", "keys rotate"];
+const COMMANDS = ["migrate", "sessions list", "sessions revoke", "sessions revoke-user", "cleanup", "keys list", "keys rotate"];
 const UNKNOWN_HANDLE = "00000000-0000-4000-8000-00000000dead";
 
 // Every CLI call is a fresh Node process; some tests make a dozen of them.

@@ -1,6 +1,6 @@
 /** The CLI's commands and options, and its help texts. */
 
-export type CommandName = "migrate" | "sessions list" | "sessions revoke" | "sessions revoke-user" | "cleanup" | "keys rotate";
+export type CommandName = "migrate" | "sessions list" | "sessions revoke" | "sessions revoke-user" | "cleanup" | "keys list" | "keys rotate";
 
 export interface CommandSpec {
   name: CommandName;
@@ -89,6 +89,18 @@ export const COMMANDS: readonly CommandSpec[] = [
     exits: ["0  done (also when there was nothing to delete)", UNUSABLE, USAGE_ERROR],
   },
   {
+    name: "keys list",
+    about:
+      "Lists the signing keys, oldest first: kid, algorithm, when each signs from and until (UTC), and its\n" +
+      "status: \"signs now\" (the one key that signs new tokens), \"published ahead\" (in every instance and\n" +
+      "the JWKS already; signs from its time), \"superseded\" (a newer key signs; it still verifies) or\n" +
+      "\"retired\" (it verifies the tokens it signed until they expire, then cleanup deletes it).\n" +
+      "Never prints a key itself. Creates nothing.\n" +
+      DATABASE,
+    options: { json: 'print {"keys": [{"kid", "algorithm", "createdAt", "signsFrom", "signsUntil", "status"}], "signing": kid or null} (times in ms)' },
+    exits: ["0  listed (also when there are none)", UNUSABLE, USAGE_ERROR],
+  },
+  {
     name: "keys rotate",
     about:
       "Publishes a new signing key now; it starts signing two key-reload intervals later, once every\n" +
@@ -109,6 +121,7 @@ Commands:
   sessions revoke <handle>        revoke one session
   sessions revoke-user <userId>   revoke every session of a user ("sign out everywhere")
   cleanup                         delete expired sessions and retired signing keys, in batches
+  keys list                       the signing keys: which signs now, which are published ahead or retired
   keys rotate                     publish a new signing key now (it signs once every instance has it)
   help [<command>]                this help, or a command's (as latchkey <command> --help)
 
