@@ -159,7 +159,7 @@ const COMPILER_OPTIONS: ts.CompilerOptions = {
   noEmit: true,
   types: ["node"],
   baseUrl: ROOT,
-  paths: { latchkey: ["lib/index.ts"] },
+  paths: { latchkey: ["lib/index.ts"], "latchkey/*": ["lib/frameworks/*/index.ts"] },
 };
 
 /** Compiles groups of blocks as projects; answers each block's errors at its document's lines. */
