@@ -26,6 +26,11 @@ export class BackgroundWork implements Workers {
   /** Where the next poll starts, in ms (its window overlaps the previous one's). */
   #since: number | undefined;
   readonly #unresolved = new Map<string, { presented: PresentedRefreshToken; until: number }>();
+  /** When the last successful poll started, and the last {@link pollIfStale} attempt, in ms; the poll it runs. */
+  #polledAt = -Infinity;
+  #attemptedAt = -Infinity;
+  #stalePoll: Promise<void> | undefined;
+  #staleFailing = false;
 
   constructor(manager: SessionManager) {
     this.#manager = manager;
@@ -76,6 +81,38 @@ export class BackgroundWork implements Workers {
     }
     manager.invalidations.prune();
     this.#since = started - REVOCATION_POLL_MS - (manager.store.callTimeoutMs ?? 0) - CLOCK_SKEW_MS;
+    this.#polledAt = started;
+  }
+
+  /**
+   * Polls before a request when the last poll is older than the interval: a process frozen
+   * between invocations (AWS Lambda) runs no timers, so a warm function would otherwise
+   * accept revoked tokens until its next tick. Concurrent callers share one poll, and one is
+   * tried at most once an interval. While polls fail, requests do not wait on them
+   * (verification needs no store, and must not pay a timeout each time); a failure is logged
+   * once while it lasts. Never rejects.
+   */
+  pollIfStale(): Promise<void> {
+    const now = this.#manager.now();
+    if (now - this.#polledAt < REVOCATION_POLL_MS) return Promise.resolve();
+    if (this.#stalePoll === undefined && now - this.#attemptedAt >= REVOCATION_POLL_MS) {
+      this.#attemptedAt = now;
+      this.#stalePoll = this.pollOnce()
+        .then(
+          () => {
+            if (this.#staleFailing) this.#manager.log.warn("poll revoked sessions: working again");
+            this.#staleFailing = false;
+          },
+          (error: unknown) => {
+            if (!this.#staleFailing) this.#manager.log.error("poll revoked sessions failed; will retry", error);
+            this.#staleFailing = true;
+          },
+        )
+        .finally(() => {
+          this.#stalePoll = undefined;
+        });
+    }
+    return this.#staleFailing || this.#stalePoll === undefined ? Promise.resolve() : this.#stalePoll;
   }
 
   /** Remembers a rotation of `presented` whose outcome is unknown, to resolve once the store answers. */

@@ -2,6 +2,7 @@ import type { FrameworkDriver } from "../driver";
 import { expressDriver } from "./express";
 import { fastifyDriver } from "./fastify";
 import { hapiDriver } from "./hapi";
+import { lambdaV1Driver, lambdaV2Driver } from "./lambda";
 import { koaDriver } from "./koa";
 
 /** Every driver the framework conformance suite (spec/frameworks.spec.ts) runs against: one line each. */
@@ -9,5 +10,7 @@ export const DRIVERS: readonly FrameworkDriver[] = [
   expressDriver,
   fastifyDriver,
   hapiDriver,
+  lambdaV1Driver,
+  lambdaV2Driver,
   koaDriver,
 ];
