@@ -61,7 +61,8 @@ export interface FetchSessions extends SessionManagement {
   /**
    * latchkey's answer to a `SessionError` — a refused `getSession`, or one your route threw —
    * as a `Response`: its status and JSON body, with the request's tokens cleared when they
-   * can never work again. `undefined` for anything else, for you to rethrow.
+   * can never work again, and whatever `getSession` wrote for this request (a token re-signed
+   * before a claim refused it). `undefined` for anything else, for you to rethrow.
    */
   errorResponse(error: unknown, request: Request, options?: ClientAddress): Response | undefined;
 }
@@ -95,6 +96,9 @@ export function fetchSessions(options?: SessionMiddlewareOptions): FetchSessions
   const manager = createManager(options);
   const runtime = createRuntime(manager);
   const routes = endpoints(manager.options.apiBasePath);
+  // What getSession wrote for a request (a token re-signed before a claim refused it, say):
+  // errorResponse answers with it, as Express's error handler answers on a response that has it.
+  const written = new WeakMap<Request, Headers>();
 
   async function handle(request: Request, options?: ClientAddress): Promise<Response | undefined> {
     const endpoint = routes.get(`${request.method} ${new URL(request.url).pathname}`);
@@ -112,6 +116,7 @@ export function fetchSessions(options?: SessionMiddlewareOptions): FetchSessions
     const policy = verifyPolicy(guard, "getSession");
     const req = fetchRequest(request, ip);
     const res = headers ? new HeadersResponse(headers) : new HeadersResponse(new Headers(), manager.diagnostics);
+    written.set(request, res.headers);
     // No I/O needed (keys in memory, nothing to fetch): decided without further awaits.
     const now = verifyNow(runtime, req, res, policy);
     return now === NEEDS_IO ? verifyRequest(runtime, req, res, policy) : now;
@@ -125,7 +130,7 @@ export function fetchSessions(options?: SessionMiddlewareOptions): FetchSessions
   }
 
   function errorResponse(error: unknown, request: Request, options?: ClientAddress): Response | undefined {
-    const res = new HeadersResponse(new Headers());
+    const res = new HeadersResponse(new Headers(written.get(request)));
     return sendRouteError(runtime, fetchRequest(request, options?.ip), res, error, false) ? res.toResponse() : undefined;
   }
 

@@ -33,14 +33,15 @@ export interface NextSessionsOptions extends SessionMiddlewareOptions {
 export interface NextSessions extends SessionManagement {
   /**
    * The catch-all API route under `apiBasePath` (`pages/api/auth/[...path].js`): refresh,
-   * sign-out and JWKS; 404 for any other path there.
+   * sign-out and JWKS; 204 for a CORS preflight, 404 for any other path there.
    */
   apiHandler: ApiHandler;
   /**
    * Guards an API route: verifies the session and sets `req.session`, or answers the refusal
    * (401, or 403 for a failed claim) without calling `handler`. A `SessionError` the handler
-   * throws is answered with latchkey's status and body, never Next's 500. `OPTIONS` passes
-   * through unverified.
+   * throws is answered with latchkey's status and body, never Next's 500. A CORS preflight
+   * (`OPTIONS`) is answered 204 without calling `handler`: it carries no credentials, and its
+   * CORS headers come from `next.config.js` `headers()` or middleware, which set them first.
    */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   withSession<Data = any>(handler: (req: SessionApiRequest, res: ApiResponse<Data>) => unknown, options?: VerifySessionOptions & { sessionRequired?: true }): ApiHandler<Data>;
@@ -89,6 +90,7 @@ export function nextSessions(options?: NextSessionsOptions): NextSessions {
 
   async function apiHandler(req: ApiRequest, res: ApiResponse): Promise<void> {
     const ex = exchange(req, res);
+    if (ex.method === "OPTIONS") return preflight(res);
     const endpoint = routes.get(`${ex.method} ${ex.path()}`);
     if (endpoint) return endpoint(runtime, ex, ex);
     if (!ex.path().startsWith(`${basePath}/`)) {
@@ -106,14 +108,13 @@ export function nextSessions(options?: NextSessionsOptions): NextSessions {
     const policy = verifyPolicy(options, "withSession");
     return async function latchkeyWithSession(req, res) {
       const ex = exchange(req, res);
-      if (ex.method !== "OPTIONS") {
-        try {
-          // Fast path: keys in memory, nothing to fetch, no further await.
-          if (verifyNow(runtime, ex, ex, policy) === NEEDS_IO) await verifyRequest(runtime, ex, ex, policy);
-        } catch (error) {
-          if (refuseRequest(runtime, ex, ex, error)) return;
-          throw error;
-        }
+      if (ex.method === "OPTIONS") return preflight(res);
+      try {
+        // Fast path: keys in memory, nothing to fetch, no further await.
+        if (verifyNow(runtime, ex, ex, policy) === NEEDS_IO) await verifyRequest(runtime, ex, ex, policy);
+      } catch (error) {
+        if (refuseRequest(runtime, ex, ex, error)) return;
+        throw error;
       }
       try {
         await handler(req as SessionApiRequest, res);
@@ -134,4 +135,12 @@ export function nextSessions(options?: NextSessionsOptions): NextSessions {
   }
 
   return { ...managementOf(manager), apiHandler, withSession: withSession as NextSessions["withSession"], createSession, sendSessionError };
+}
+
+// A CORS preflight never reaches latchkey's checks nor the route: it carries no credentials,
+// and answering it 401 (or with the route's 500 for want of a session) would fail the real
+// request before it is sent.
+function preflight(res: ApiResponse): void {
+  res.statusCode = 204;
+  res.end();
 }

@@ -4,6 +4,8 @@ import { fastifyDriver } from "./fastify";
 import { hapiDriver } from "./hapi";
 import { lambdaV1Driver, lambdaV2Driver } from "./lambda";
 import { koaDriver } from "./koa";
+import { fetchDriver } from "./fetch";
+import { nextDriver } from "./next";
 
 /** Every driver the framework conformance suite (spec/frameworks.spec.ts) runs against: one line each. */
 export const DRIVERS: readonly FrameworkDriver[] = [
@@ -13,4 +15,6 @@ export const DRIVERS: readonly FrameworkDriver[] = [
   lambdaV1Driver,
   lambdaV2Driver,
   koaDriver,
+  fetchDriver,
+  nextDriver,
 ];
