@@ -2,7 +2,7 @@
 // alias), because latchkey supports both as a peer dependency. Specs that start heavy
 // components of their own (a browser, a Galera cluster, a packed tarball, a NestJS app)
 // run once, in a project of their own.
-const SEPARATE = ["e2e", "galera", "pack", "nest"];
+const SEPARATE = ["e2e", "galera", "pack", "nest", "upgrade"];
 
 const base = {
   testEnvironment: "node",
@@ -33,5 +33,7 @@ module.exports = {
     separate("pack", "pack"),
     // A real NestJS app (platform-express, so Express 5) guarded by latchkey.
     separate("nest", "nest"),
+    // The previous release, built from git history, serving beside this one (a rolling upgrade).
+    separate("upgrade", "upgrade"),
   ],
 };
