@@ -34,6 +34,25 @@ export interface RevokedEvent extends SessionEvent {
   reason: RevokeReason;
 }
 
+/**
+ * A refresh token that is no longer current was presented (see {@link SessionEvent}: `clientIp`
+ * and `clientUserAgent` are the presenter), with what tells a thief from a client bug: where
+ * the legitimate holder last refreshed from, and how long ago the presented token was replaced.
+ */
+export interface TheftEvent extends SessionEvent {
+  /** Where the session was last refreshed from (where it was created, if never refreshed): the legitimate holder, as far as the server knows. */
+  holderIp: string | null;
+  holderUserAgent: string | null;
+  /**
+   * When the presented token stopped being current, in ms since the epoch: exact for the
+   * token the last rotation replaced (`replayed: "previous"`); for an older one, the last
+   * rotation, so it was replaced at least `at - supersededAt` ms ago. `null` if never rotated.
+   */
+  supersededAt: number | null;
+  /** Which token came back: the one the last rotation replaced, or an older one of this session. */
+  replayed: "previous" | "older";
+}
+
 /** A refused access or refresh token (never the token itself). */
 export interface RefusedEvent {
   /** Which kind of token the request carried, or should have. */
@@ -59,11 +78,26 @@ export interface SessionHooks {
   /** A refresh token was rotated (or re-issued inside the grace window). */
   onRefreshed?: (event: SessionEvent) => void | Promise<void>;
   /** A refresh token that is no longer current was presented; the session has been revoked. */
-  onTheftDetected?: (event: SessionEvent) => void | Promise<void>;
+  onTheftDetected?: (event: TheftEvent) => void | Promise<void>;
   /** A session was revoked, with the reason. */
   onRevoked?: (event: RevokedEvent) => void | Promise<void>;
-  /** An access or refresh token was refused (expired, forged, revoked, failed CSRF check...). */
+  /**
+   * A request was refused (expired, forged, revoked, failed CSRF check...), `STORE_UNAVAILABLE`
+   * included: `code` says which.
+   */
   onRefused?: (event: RefusedEvent) => void | Promise<void>;
+  /**
+   * A store call failed: `error` is the driver's error (its `code`, e.g. `ECONNREFUSED`),
+   * `operation` the store method (`createSession`, `updateSession`, `findSession`,
+   * `listRevokedSince`...). Once per failed call, retries of a conflict included in it, for
+   * requests and background work alike — so a counter of these is the outage's true size.
+   *
+   * @example
+   * ```ts
+   * sessionMiddleware({ onStoreError: (error, operation) => storeErrors.inc({ operation }) });
+   * ```
+   */
+  onStoreError?: (error: unknown, operation: string) => void | Promise<void>;
 }
 
 export function fireHook<E>(logger: Logger, name: string, hook: ((event: E) => unknown) | undefined, event: E): void {

@@ -59,8 +59,8 @@ export type {
   SessionInformation,
   SessionList,
 } from "./sessions/types";
-export type { SessionEvent, RefusedEvent, RevokedEvent, RevokeReason, SessionHooks } from "./hooks";
-export type { Logger } from "./logger";
+export type { SessionEvent, RefusedEvent, RevokedEvent, RevokeReason, SessionHooks, TheftEvent } from "./hooks";
+export type { Logger, LogFields, LogRecord, RecordLogger } from "./logger";
 export type { Duration } from "./duration";
 export type { AccessTokenPayload, AccessTokenPayloadUpdate } from "./types/payload";
 export type { SessionProperty, TypeConfig } from "./types/config";

@@ -1,12 +1,47 @@
 /**
- * Where latchkey reports warnings, store faults and (with `debug`) every refusal.
- * Messages never contain a token, hash, key or password.
+ * Where latchkey reports warnings, store faults and (with `debug`) every refusal, as text.
+ * Messages never contain a token, hash, key or password. For structured records, give a
+ * {@link RecordLogger} instead.
+ *
+ * Inside latchkey every call may carry `fields`; a logger of this shape never sees them
+ * (it receives exactly the strings it always did).
  */
 export interface Logger {
-  warn(message: string): void;
-  error(message: string, error?: unknown): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, error?: unknown, fields?: LogFields): void;
   /** Refusal reasons with `debug: true`; falls back to `warn` when absent. */
-  debug?(message: string): void;
+  debug?(message: string, fields?: LogFields): void;
+}
+
+/**
+ * What a log line is about, as fields for a structured logger: `code`, `handle`, `userId`,
+ * `clientIp`, `method`, `path`, `operation`, `errorCode`... Never a token, hash or key.
+ */
+export type LogFields = Readonly<Record<string, string | number | boolean | null | undefined>>;
+
+/** One structured log line: its level and text, the fields it is about, and for errors the cause as `err`. */
+export interface LogRecord {
+  level: "debug" | "warn" | "error";
+  message: string;
+  /** The error behind an `error` record (a driver error: its `code` and `message`, never a token). */
+  err?: unknown;
+  [field: string]: unknown;
+}
+
+/**
+ * A logger that receives structured records instead of text: an object whose method is
+ * `log(record)` and that has neither `warn` nor `error` (so `console`, winston and the like
+ * keep receiving strings as before).
+ *
+ * @example
+ * ```ts
+ * import pino from "pino";
+ * const log = pino();
+ * app.use(sessionMiddleware({ logger: { log: (record) => log[record.level](record, record.message) } }));
+ * ```
+ */
+export interface RecordLogger {
+  log(record: LogRecord): void;
 }
 
 const consoleLogger: Logger = {
@@ -17,9 +52,57 @@ const consoleLogger: Logger = {
 
 const silentLogger: Logger = { warn() {}, error() {}, debug() {} };
 
-export function resolveLogger(logger: Logger | false | undefined): Logger {
+/** True for a logger that wants records (see {@link RecordLogger}). */
+export function isRecordLogger(logger: object): logger is RecordLogger {
+  const candidate = logger as Partial<RecordLogger & Logger>;
+  return typeof candidate.log === "function" && typeof candidate.warn !== "function" && typeof candidate.error !== "function";
+}
+
+export function resolveLogger(logger: Logger | RecordLogger | false | undefined): Logger {
   if (logger === false) return silentLogger;
-  return logger ?? consoleLogger;
+  if (logger === undefined) return consoleLogger;
+  if (isRecordLogger(logger)) return recordsTo(logger);
+  // A text logger gets exactly the arguments it always got: a `console.warn` passed as
+  // `warn` would otherwise print the fields object after the message.
+  const text = logger;
+  return {
+    warn: (message) => text.warn(message),
+    error: (message, error) => (error === undefined ? text.error(message) : text.error(message, error)),
+    ...(text.debug ? { debug: (message: string) => text.debug?.(message) } : {}),
+  };
+}
+
+function recordsTo(target: RecordLogger): Logger {
+  const emit = (level: LogRecord["level"], message: string, fields: LogFields | undefined, error?: unknown) => {
+    const record: LogRecord = { ...fields, level, message };
+    if (error !== undefined) {
+      record.err = error;
+      const code = (error as { code?: unknown } | null)?.code;
+      if (typeof code === "string" && record.errorCode === undefined) record.errorCode = code;
+      const operation = storeOperationOf(error);
+      if (operation !== undefined && record.operation === undefined) record.operation = operation;
+    }
+    target.log(record);
+  };
+  return {
+    warn: (message, fields) => emit("warn", message, fields),
+    error: (message, error, fields) => emit("error", message, fields, error),
+    debug: (message, fields) => emit("debug", message, fields),
+  };
+}
+
+// The store call each driver error came from, remembered by the instrumented store, so a
+// fault's record names its operation whichever code path logged it.
+const storeOperations = new WeakMap<object, string>();
+
+/** Remembers which store operation failed with `error` (see lib/instrumented-store.ts). */
+export function rememberStoreOperation(error: unknown, operation: string): void {
+  if (typeof error === "object" && error !== null && !storeOperations.has(error)) storeOperations.set(error, operation);
+}
+
+/** The store operation that failed with `error`, if the instrumented store saw it. */
+export function storeOperationOf(error: unknown): string | undefined {
+  return typeof error === "object" && error !== null ? storeOperations.get(error) : undefined;
 }
 
 /** How often one kind of store fault is logged while it lasts. */
@@ -43,16 +126,16 @@ export class Diagnostics {
     this.debugging = debugging;
   }
 
-  debug(message: string): void {
+  debug(message: string, fields?: LogFields): void {
     if (!this.debugging) return;
-    if (this.log.debug) this.log.debug(message);
-    else this.log.warn(message);
+    if (this.log.debug) this.log.debug(message, fields);
+    else this.log.warn(message, fields);
   }
 
-  warnOnce(key: string, message: string): void {
+  warnOnce(key: string, message: string, fields?: LogFields): void {
     if (this.#once.has(key) || this.#once.size >= MAX_ONCE_KEYS) return;
     this.#once.add(key);
-    this.log.warn(message);
+    this.log.warn(message, fields);
   }
 
   /** Logs a fault of this kind now (as an error), unless one was logged in the last 30 s. */

@@ -1,13 +1,14 @@
-import type { RevokeReason } from "./hooks";
+import { checkHealth, WatchedBackgroundWork } from "./health";
+import { fireHook, type RevokeReason } from "./hooks";
 import { sessionFromHeaders } from "./http/headers-session";
 import type { HeadersSessionOptions } from "./http/options";
 import { createRuntime } from "./http/runtime";
+import { instrumentStore } from "./instrumented-store";
 import { resolveLogger } from "./logger";
 import { SessionManager } from "./manager";
 import type { SessionMiddlewareOptions } from "./options/contract";
 import { resolveOptions } from "./options/resolve";
 import * as admin from "./sessions/admin";
-import { BackgroundWork } from "./sessions/background";
 import * as claims from "./sessions/claim-admin";
 import * as withoutRequest from "./sessions/without-request";
 import { selectStore } from "./store/select";
@@ -21,8 +22,13 @@ import type { SessionManagement, WithoutRequestOptions } from "./types/managemen
  */
 export function createManager(options: SessionMiddlewareOptions | undefined): SessionManager {
   const resolved = resolveOptions(options);
-  const manager = new SessionManager(resolved, selectStore(resolved.store, resolveLogger(resolved.logger)));
-  manager.background = new BackgroundWork(manager);
+  // Every store call is timed, and every failed one reaches onStoreError, whichever path made it.
+  const store = instrumentStore(selectStore(resolved.store, resolveLogger(resolved.logger)), (error, operation) => {
+    const hook = resolved.onStoreError;
+    if (hook) fireHook(manager.log, "onStoreError", (failure: [unknown, string]) => hook(...failure), [error, operation]);
+  });
+  const manager = new SessionManager(resolved, store);
+  manager.background = new WatchedBackgroundWork(manager);
   return manager;
 }
 
@@ -71,6 +77,7 @@ export function managementOf(manager: SessionManager): SessionManagement {
       return manager.guard("rotate the signing keys", () => manager.keys.rotateNow());
     },
     ready: () => manager.ready(),
+    health: () => checkHealth(manager),
     close: () => manager.close(),
   };
 }

@@ -2,7 +2,9 @@ import { SessionError, storeUnavailable } from "./errors";
 import { fireHook, type ClientInfo, type RevokedEvent, type RevokeReason, type SessionEvent, type SessionHooks } from "./hooks";
 import { KeyRing } from "./keys";
 import { Diagnostics, resolveLogger } from "./logger";
+import { metrics } from "./metrics";
 import type { ResolvedOptions } from "./options/resolve";
+import { PollWatch } from "./poll-watch";
 import { ClaimInvalidations, RevocationList } from "./revocations";
 import type { SessionRecord, SessionStore } from "./store/store";
 import { MAX_ACCESS_TOKEN_LENGTH, signAccessToken, type AccessClaims, type TokenSettings } from "./tokens/access";
@@ -55,6 +57,8 @@ export class SessionManager {
   readonly diagnostics: Diagnostics;
   readonly tokenSettings: TokenSettings;
   readonly verified: VerifiedTokenCache;
+  /** How the revocation poll is doing, for `health()` and the poll-lag metric. */
+  readonly polls = new PollWatch();
   #background: Workers | undefined;
   /** How long a revoked session's tokens (or a claim's old value) may still be presented. */
   readonly retentionMs: number;
@@ -236,6 +240,7 @@ export class SessionManager {
   }
 
   emit<K extends keyof SessionHooks>(name: K, event: Parameters<NonNullable<SessionHooks[K]>>[0]): void {
+    metrics.event(name);
     fireHook(this.log, name, this.options[name] as ((event: unknown) => unknown) | undefined, event);
   }
 

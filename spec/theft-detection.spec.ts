@@ -73,6 +73,11 @@ describeEachStore("refresh-token theft detection", (stores) => {
           clientIp: expect.any(String),
           clientUserAgent: VICTIM_UA,
           at: clock.now(),
+          // Issue 22: who holds the session now, and how long ago the presented token was replaced.
+          holderIp: expect.any(String),
+          holderUserAgent: THIEF_UA,
+          supersededAt: clock.now() - wait,
+          replayed: times === 1 ? "previous" : "older",
         },
       ]);
       expect(fixture.events.revoked).toEqual([expect.objectContaining({ handle: victim.handle, reason: "theft", clientUserAgent: VICTIM_UA })]);
@@ -188,7 +193,19 @@ describeEachStore("what theft detection logs", (stores) => {
     }
     // The hook gets the user id as a field, unaltered, for a structured logger to escape.
     expect(events.theft).toEqual([
-      { handle: stolen.handle, userId, ip: expect.any(String), userAgent: null, clientIp: expect.any(String), clientUserAgent: null, at: clock.now() },
+      {
+        handle: stolen.handle,
+        userId,
+        ip: expect.any(String),
+        userAgent: null,
+        clientIp: expect.any(String),
+        clientUserAgent: null,
+        at: clock.now(),
+        holderIp: expect.any(String),
+        holderUserAgent: null,
+        supersededAt: clock.now() - 60_000,
+        replayed: "previous",
+      },
     ]);
     for (const part of stolen.refresh.split(".").slice(1)) expect(JSON.stringify(events.theft)).not.toContain(part);
   });

@@ -46,8 +46,9 @@ export function reportCsrfFailure(diagnostics: Diagnostics, req: HttpRequest, re
     const shown = JSON.stringify(origin.slice(0, 200));
     diagnostics.warnOnce(
       `csrf:${origin.slice(0, 200)}`,
-      `refused ${where} from origin ${shown}: it is neither this API's own origin nor in trustedOrigins. ` +
-        `If that is your frontend, add it: sessionMiddleware({ trustedOrigins: [${shown}] }). (Warned once per origin.)`,
+      `refused ${where} from origin ${shown}: it is neither this API's own origin nor in trustedOrigins${proxyHint(req, origin)}. ` +
+        `If that origin is your frontend on another host, add it: sessionMiddleware({ trustedOrigins: [${shown}] }). (Warned once per origin.)`,
+      { code: "CROSS_ORIGIN_REQUEST", reason, origin: origin.slice(0, 200), host: req.header("host")?.slice(0, 200), method: req.method, path: req.path() },
     );
   } else if (reason === "missing rid header") {
     diagnostics.warnOnce(
@@ -57,6 +58,21 @@ export function reportCsrfFailure(diagnostics: Diagnostics, req: HttpRequest, re
     );
   }
   diagnostics.debug(`refused ${where}: ${reason}`);
+}
+
+// A proxy that does not pass the browser's Host on (nginx's default sends its upstream's
+// name) makes every same-site request look cross-origin: name the Host the app saw, and
+// the header to forward, before suggesting trustedOrigins (issue 22).
+function proxyHint(req: HttpRequest, origin: string): string {
+  const normalised = normaliseOrigin(origin);
+  const host = req.header("host");
+  if (normalised === undefined || new URL(normalised).host === host?.toLowerCase()) return "";
+  const forwarded = req.forwardedHost();
+  return (
+    `; the request's Host was ${host === undefined ? "missing" : JSON.stringify(host.slice(0, 200))}` +
+    (forwarded === undefined ? "" : ` (X-Forwarded-Host ${JSON.stringify(forwarded.slice(0, 200))})`) +
+    ": if a proxy sits in front, forward the Host header (nginx: proxy_set_header Host $host; or X-Forwarded-Host with trust proxy)"
+  );
 }
 
 function isTrustedOrigin(origin: string, req: HttpRequest, options: ResolvedOptions): boolean {

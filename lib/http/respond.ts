@@ -1,5 +1,6 @@
 import { SessionError } from "../errors";
 import type { ClientInfo } from "../hooks";
+import { metrics } from "../metrics";
 import { readAccessToken, type TransferMode } from "./credentials";
 import type { Runtime } from "./runtime";
 import type { HttpRequest, HttpResponse } from "./seam";
@@ -23,7 +24,7 @@ export interface Refusal {
  */
 export function sendSessionError(runtime: Runtime, req: HttpRequest, res: HttpResponse, error: unknown, refusal: Refusal): boolean {
   if (!(error instanceof SessionError) || res.headersSent()) return false;
-  if (error.code !== "STORE_UNAVAILABLE") reportRefusal(runtime, req, error, refusal.kind);
+  reportRefusal(runtime, req, error, refusal.kind);
   if ((error.code === "UNAUTHORISED" || error.code === "TOKEN_THEFT_DETECTED") && refusal.carried) {
     runtime.transfer.clearTokens(req, res, refusal.mode, refusal.mode === "header");
   }
@@ -45,7 +46,7 @@ export function sendRouteError(runtime: Runtime, req: HttpRequest, res: HttpResp
 
 // Reports the refusal (onRefused, the debug log) and clears what can never work again.
 function clearIfDone(runtime: Runtime, req: HttpRequest, res: HttpResponse, error: SessionError): void {
-  if (error.code !== "STORE_UNAVAILABLE" && error.code !== "CROSS_ORIGIN_REQUEST") reportRefusal(runtime, req, error, "access");
+  if (error.code !== "CROSS_ORIGIN_REQUEST") reportRefusal(runtime, req, error, "access");
   if (error.code !== "UNAUTHORISED" && error.code !== "TOKEN_THEFT_DETECTED") return;
   // Only tokens the request carried: clearing what it never sent could wipe a session a
   // parallel login has just set (supertokens-node#17).
@@ -53,16 +54,31 @@ function clearIfDone(runtime: Runtime, req: HttpRequest, res: HttpResponse, erro
   if (found) runtime.transfer.clearTokens(req, res, found.mode, found.mode === "header");
 }
 
+/**
+ * Tells `onRefused`, the `latchkey.refusals` counter and (with `debug`) the log of a refusal,
+ * a store outage's 503 included: every refused request is counted, whatever refused it.
+ */
 export function reportRefusal(runtime: Runtime, req: HttpRequest, error: SessionError, kind: "access" | "refresh"): void {
   const { manager } = runtime;
   const path = req.path();
-  manager.diagnostics.debug(`refused ${req.method} ${path} (${error.reason ?? error.message}): ${error.status} ${error.message}`);
-  if (!manager.options.onRefused) return;
+  const reason = error.reason ?? error.message;
+  metrics.refusal(error.code, reason, kind);
   const client = clientOf(req);
+  if (manager.diagnostics.debugging) {
+    manager.diagnostics.debug(`refused ${req.method} ${path} (${reason}): ${error.status} ${error.message}`, {
+      code: error.code,
+      reason,
+      status: error.status,
+      method: req.method,
+      path,
+      clientIp: client.ip,
+    });
+  }
+  if (!manager.options.onRefused) return;
   manager.emit("onRefused", {
     kind,
     code: error.code,
-    reason: error.reason ?? error.message,
+    reason,
     method: req.method,
     path,
     clientIp: client.ip,

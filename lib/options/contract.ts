@@ -2,7 +2,7 @@ import type { SessionClaim, SessionClaimValidator } from "../claims/claim";
 import type { Duration } from "../duration";
 import type { SessionHooks } from "../hooks";
 import type { SigningAlgorithm } from "../keys";
-import type { Logger } from "../logger";
+import type { Logger, RecordLogger } from "../logger";
 import type { MySqlConnection } from "../store/mysql-pool";
 import type { SessionStore } from "../store/store";
 import type { SessionProperty } from "../types/config";
@@ -145,8 +145,19 @@ export interface SessionMiddlewareOptions extends SessionHooks {
    * @default false
    */
   exposeAccessTokenToFrontendInCookieBasedAuth?: boolean;
-  /** Where warnings and store faults are reported; `false` silences them. @default console */
-  logger?: Logger | false;
+  /**
+   * Where warnings, store faults and (with `debug`) refusals are reported; `false` silences
+   * them. An object with `warn(message)` and `error(message, error?)` receives text, as
+   * `console` does; an object with only `log(record)` receives structured records
+   * `{ level, message, ...fields }` (`code`, `handle`, `userId`, `clientIp`, `operation`,
+   * `errorCode`, the cause as `err`), never a token.
+   * @default console
+   * @example
+   * ```ts
+   * sessionMiddleware({ logger: { log: (record) => pinoLogger[record.level](record, record.message) } });
+   * ```
+   */
+  logger?: Logger | RecordLogger | false;
   /** Milliseconds since the epoch; replace it to freeze time in tests. @default Date.now */
   clock?: () => number;
 }

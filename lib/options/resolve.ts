@@ -2,7 +2,7 @@ import type { SessionClaim, SessionClaimValidator } from "../claims/claim";
 import { count, describe, didYouMean, duration, flag, fn, nonEmptyString, oneOf } from "../check";
 import type { SessionHooks } from "../hooks";
 import type { SigningAlgorithm } from "../keys";
-import type { Logger } from "../logger";
+import type { Logger, RecordLogger } from "../logger";
 import type { MySqlConnection } from "../store/mysql-pool";
 import type { SessionStore } from "../store/store";
 import type { SessionMiddlewareOptions } from "./contract";
@@ -36,7 +36,7 @@ export interface ResolvedOptions extends SessionHooks {
   invalidClaimStatusCode: number;
   maxSessionsPerUser: number | undefined;
   exposeAccessToken: boolean;
-  logger: Logger | false | undefined;
+  logger: Logger | RecordLogger | false | undefined;
   clock: () => number;
 }
 
@@ -83,6 +83,7 @@ const KNOWN_OPTIONS = [
   "onTheftDetected",
   "onRevoked",
   "onRefused",
+  "onStoreError",
 ] as const;
 
 /** Validates options once, at start-up, and fills in defaults. */
@@ -131,6 +132,7 @@ export function resolveOptions(input: SessionMiddlewareOptions | undefined): Res
     onTheftDetected: fn("onTheftDetected", input.onTheftDetected),
     onRevoked: fn("onRevoked", input.onRevoked),
     onRefused: fn("onRefused", input.onRefused),
+    onStoreError: fn("onStoreError", input.onStoreError),
   };
 
   const { accessTokenTtlMs, refreshTokenTtlMs, absoluteTtlMs, refreshGraceMs, keyRotationMs } = resolved;
@@ -225,11 +227,17 @@ function domain(value: unknown, name: string): string {
   return value;
 }
 
-function logger(value: unknown): Logger | false | undefined {
+function logger(value: unknown): Logger | RecordLogger | false | undefined {
   if (value === undefined || value === false) return value;
-  const candidate = value as Partial<Logger>;
+  const candidate = value as Partial<Logger & RecordLogger>;
+  if (typeof candidate?.log === "function" && typeof candidate.warn !== "function" && typeof candidate.error !== "function") {
+    return value as RecordLogger;
+  }
   if (typeof candidate?.warn !== "function" || typeof candidate.error !== "function") {
-    throw new TypeError(`latchkey: option logger must have warn() and error() methods, or be false (got ${describe(value)}).`);
+    throw new TypeError(
+      `latchkey: option logger must have warn() and error() methods (text), or only a log(record) method (structured records), or be false (got ${describe(value)}).`,
+    );
   }
   return value as Logger;
 }
+

@@ -5,6 +5,7 @@ import { OUTCOME_UNKNOWN, type Decision } from "../store/store";
 import type { PresentedRefreshToken } from "../tokens/refresh";
 import { fetchMissingClaims } from "./claims";
 import { decideRefresh, type RefreshOutcome } from "./rotation";
+import { reportTheft } from "./theft";
 
 /**
  * Rotates a refresh token (see {@link decideRefresh} for the rules). `tokens` are the
@@ -44,8 +45,7 @@ export async function refreshSession(manager: SessionManager, tokens: PresentedR
   if (outcome.kind === "theft") {
     const { record } = outcome;
     manager.revoked([record], record.revokedAt ?? manager.now(), "theft", client);
-    manager.log.warn(`refresh token reuse detected (${outcome.reason}); session ${record.handle} revoked`);
-    manager.emit("onTheftDetected", manager.event(record, client));
+    reportTheft(manager, record, tokens, client, outcome.reason);
     throw new SessionError("TOKEN_THEFT_DETECTED", outcome.reason);
   }
 

@@ -98,6 +98,28 @@ export interface SessionManagement {
    * driver's error). For start-up and health checks; calling it again retries.
    */
   ready(): Promise<void>;
+  /**
+   * Resolves while the store answers and rejects while it does not, for a health check that
+   * a load balancer polls: unlike {@link ready}, which settles once at start-up, it follows
+   * the store. It reads what this instance's revocation poll (every 2 s) last saw, so it costs
+   * no query: it rejects with `SessionError` `STORE_UNAVAILABLE` (`cause`: the driver's error)
+   * once a poll has failed, or when none has succeeded for 5 s (a database that accepts
+   * connections and never answers), and resolves again after the next poll that succeeds.
+   * Before the first successful start-up it does what `ready()` does.
+   *
+   * @example
+   * ```ts
+   * app.get("/healthz", async (_req, res) => {
+   *   try {
+   *     await sessions.health();
+   *     res.send("ok");
+   *   } catch {
+   *     res.status(503).send("session store unavailable");
+   *   }
+   * });
+   * ```
+   */
+  health(): Promise<void>;
   /** Stops background timers and closes the store's own connections (an app on MySQL never exits without it). */
   close(): Promise<void>;
 }
