@@ -11,7 +11,16 @@ import type { Session } from "../../session";
 import type { SessionManagement } from "../../types/management";
 import { EXCHANGE, exchangeOf, FastifyExchange, RUNTIME } from "./exchange";
 
-/** What `fastifySessions()` returns: a Fastify plugin that also manages sessions. */
+/**
+ * What `fastifySessions()` returns: a Fastify plugin that also manages sessions.
+ *
+ * @example
+ * ```ts
+ * const sessions: FastifySessions = fastifySessions();
+ * await app.register(sessions);
+ * await sessions.revokeAllSessionsForUser("user-42");
+ * ```
+ */
 export type FastifySessions = FastifyPluginAsync & SessionManagement;
 
 /**

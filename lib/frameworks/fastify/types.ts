@@ -3,7 +3,17 @@ import type { CreateSessionOptions } from "../../http/options";
 import type { Session } from "../../session";
 import type { SessionProperty } from "../../types/config";
 
-/** The request field latchkey adds: `request.session` (or your `sessionProperty`), `null` until a session is verified or created. */
+/**
+ * The request field latchkey adds: `request.session` (or your `sessionProperty`), `null`
+ * until a session is verified or created. Fastify's `FastifyRequest` extends it.
+ *
+ * @example
+ * ```ts
+ * function userIdOf(request: FastifySessionSlot): string | undefined {
+ *   return request.session?.userId;
+ * }
+ * ```
+ */
 export type FastifySessionSlot = { [Name in SessionProperty]: Session | null };
 
 // Module augmentation, loaded by the subpath's index: the session on Fastify's request

@@ -10,7 +10,16 @@ import type { Session } from "../../session";
 import type { SessionManagement } from "../../types/management";
 import { attachExchange, exchangeOf } from "./exchange";
 
-/** What `koaSessions()` returns: a Koa middleware that also manages sessions. */
+/**
+ * What `koaSessions()` returns: a Koa middleware that also manages sessions.
+ *
+ * @example
+ * ```ts
+ * const sessions: KoaSessions = koaSessions();
+ * app.use(sessions);
+ * await sessions.revokeAllSessionsForUser("user-42");
+ * ```
+ */
 export type KoaSessions = Middleware & SessionManagement;
 
 /**
