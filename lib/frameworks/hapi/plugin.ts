@@ -13,7 +13,16 @@ import { copyHeaders, copyHeadersToBoom, exchangeOf, findExchange, type BoomOutp
 import { latchkeyScheme, SCHEME } from "./scheme";
 import "./types";
 
-/** What `hapiSessions()` returns: the plugin to register, and the management API. */
+/**
+ * What `hapiSessions()` returns: the plugin to register, and the management API.
+ *
+ * @example
+ * ```ts
+ * const sessions: HapiSessions = hapiSessions();
+ * await server.register(sessions.plugin);
+ * await sessions.revokeAllSessionsForUser("user-42");
+ * ```
+ */
 export type HapiSessions = { plugin: Plugin<void> } & SessionManagement;
 
 /**

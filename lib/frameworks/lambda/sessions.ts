@@ -83,10 +83,11 @@ export function lambdaSessions(options?: SessionMiddlewareOptions): LambdaSessio
 }
 
 /**
- * Runs one wrapper's work on the invocation's exchange. The outermost wrapper owns it: it
- * merges latchkey's headers into the handler's result and answers a `SessionError` the
- * handler threw (anything else is rethrown, for Lambda to report). An inner wrapper hands
- * the result or the error out to it.
+ * Runs one wrapper's work on the invocation's exchange. Each wrapper merges what latchkey
+ * has set so far into the result it returns (the merge forgets it, so nothing goes on twice,
+ * and every wrapper returns the result type it promises). The outermost one answers a
+ * `SessionError` the handler threw (anything else is rethrown, for Lambda to report); an
+ * inner one hands the error out to it.
  */
 async function run(runtime: Runtime, event: ApiGatewayEvent, work: (exchange: LambdaExchange) => Promise<unknown>): Promise<never> {
   const outer = findExchange(event);
@@ -94,7 +95,7 @@ async function run(runtime: Runtime, event: ApiGatewayEvent, work: (exchange: La
   try {
     const result = await work(exchange);
     if (result === ANSWERED) return answerResult(exchange) as never;
-    return (outer ? result : mergeResult(exchange, result)) as never;
+    return mergeResult(exchange, result) as never;
   } catch (error) {
     if (!outer && sendRouteError(runtime, exchange.req, exchange.res, error, true)) return answerResult(exchange) as never;
     throw error;
