@@ -72,6 +72,19 @@ describe("latchkey/hapi", () => {
     expect([garbage.status, garbage.body]).toEqual([401, { message: "unauthorised" }]);
   });
 
+  it("a strategy's refusal carries latchkey's headers: a revoked session (checkDatabase) gets its cookies cleared and front-token: remove", async () => {
+    const app = await start({}, (server) => {
+      server.auth.strategy("strict", "latchkey", { checkDatabase: true });
+      server.route({ method: "GET", path: "/api/strict", options: { auth: "strict" }, handler: () => ({}) });
+    });
+    const login = await app.http().post("/login").send({ userId: "user-1" });
+    await app.sessions.revokeSession(login.body.handle);
+    const res = await app.http().get("/api/strict").set("cookie", cookieHeader(login));
+    expect([res.status, res.body]).toEqual([401, { message: "unauthorised" }]);
+    expect([...setCookies(res)].map(([name, cookie]) => [name, cookie.value])).toEqual([["sAccessToken", ""], ["sRefreshToken", ""]]);
+    expect(res.headers["front-token"]).toBe("remove");
+  });
+
   it("a SessionError thrown by a route becomes latchkey's status and body, clearing the tokens when they are done", async () => {
     const app = await start({}, (server) =>
       server.route({
