@@ -19,7 +19,10 @@ class CollectingReader extends MetricReader {
     const { resourceMetrics, errors } = await this.collect();
     expect(errors).toEqual([]);
     const all: MetricData[] = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics);
-    return (name) => all.filter((metric) => metric.descriptor.name === name).flatMap((metric) => metric.dataPoints.map((point) => [point.attributes, point.value]));
+    return (name) =>
+      all
+        .filter((metric) => metric.descriptor.name === name)
+        .flatMap((metric) => (metric.dataPoints as { attributes: Record<string, unknown>; value: unknown }[]).map((point): [Record<string, unknown>, unknown] => [point.attributes, point.value]));
   }
 }
 
