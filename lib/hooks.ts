@@ -25,6 +25,8 @@ export interface SessionEvent {
   clientUserAgent: string | null;
   /** When it happened, in milliseconds since the epoch. */
   at: number;
+  /** Only on `onRefreshed`: this refresh moved a SuperTokens core session to latchkey (option `migrateFromSuperTokens`). */
+  migrated?: true;
 }
 
 /** Why a session ended. */

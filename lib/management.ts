@@ -6,6 +6,7 @@ import { createRuntime } from "./http/runtime";
 import { instrumentStore } from "./instrumented-store";
 import { resolveLogger } from "./logger";
 import { SessionManager } from "./manager";
+import { checkMigrationStore } from "./migration/supertokens/state";
 import type { SessionMiddlewareOptions } from "./options/contract";
 import { resolveOptions } from "./options/resolve";
 import * as admin from "./sessions/admin";
@@ -27,6 +28,7 @@ export function createManager(options: SessionMiddlewareOptions | undefined): Se
     const hook = resolved.onStoreError;
     if (hook) fireHook(manager.log, "onStoreError", (failure: [unknown, string]) => hook(...failure), [error, operation]);
   });
+  checkMigrationStore(resolved, store);
   const manager = new SessionManager(resolved, store);
   manager.background = new WatchedBackgroundWork(manager);
   return manager;

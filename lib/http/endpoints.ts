@@ -1,6 +1,7 @@
 import { SessionError } from "../errors";
 import type { ClientInfo } from "../hooks";
 import type { IssuedSession, SessionManager } from "../manager";
+import { isCoreCredential, readCoreAccessToken, refreshWithCoreToken } from "../migration/supertokens/http";
 import { revokeSession } from "../sessions/admin";
 import { refreshSession } from "../sessions/refresh";
 import { identify, verifyAccessReloading } from "../sessions/verification";
@@ -34,6 +35,7 @@ export function endpoints(apiBasePath: string): Map<string, Endpoint> {
  * (logout CSRF) changes nothing.
  */
 const refresh: Endpoint = async (runtime, req, res) => {
+  if (await refreshWithCoreToken(runtime, req, res)) return;
   const { manager, transfer } = runtime;
   const credential = readRefreshTokens(req, transfer.names(req));
   const refusal = { mode: credential.mode, kind: "refresh" as const, carried: credential.carriedCookies || credential.mode === "header" };
@@ -110,7 +112,7 @@ async function refreshFirstLive(manager: SessionManager, sessions: PresentedRefr
  */
 const signOut: Endpoint = async (runtime, req, res) => {
   const { manager, transfer } = runtime;
-  const found = readAccessToken(req, transfer.names(req), manager.keys);
+  const found = readAccessToken(req, transfer.names(req), manager.keys) ?? readCoreAccessToken(runtime, req);
   const mode = found?.mode ?? "cookie";
   try {
     if (!found) throw new SessionError("UNAUTHORISED", "no access token");
@@ -121,6 +123,7 @@ const signOut: Endpoint = async (runtime, req, res) => {
         throw new SessionError("TRY_REFRESH_TOKEN", `CSRF check failed: ${failure}`);
       }
     }
+    if (isCoreCredential(runtime, found.token)) throw new SessionError("TRY_REFRESH_TOKEN", "SuperTokens access token: a refresh moves the session");
     if (!manager.isReady) await manager.ready();
     const claims = await verifyAccessReloading(manager, found.token);
     await revokeSession(manager, claims.sid, "sign-out", clientOf(req));

@@ -5,6 +5,7 @@ import { Session } from "../session";
 import { staleClaims, validateClaims, invalidClaim } from "../sessions/claims";
 import { isUnauthorised, openSession } from "../sessions/open";
 import { needsKeyReload, verifyAccess } from "../sessions/verification";
+import { isCoreCredential, openCoreSession, readCoreAccessToken } from "../migration/supertokens/http";
 import type { AccessClaims } from "../tokens/access";
 import { readAccessToken, type AccessCredential } from "./credentials";
 import { csrfFailure, reportCsrfFailure } from "./csrf";
@@ -27,6 +28,7 @@ export function verifyNow(runtime: Runtime, req: HttpRequest, res: HttpResponse,
   if (!runtime.manager.isReady || policy.checkDatabase) return NEEDS_IO;
   const found = credential(runtime, req, policy);
   if (found === undefined) return undefined;
+  if (isCoreCredential(runtime, found.token)) return NEEDS_IO;
   let claims: AccessClaims;
   try {
     claims = verifyAccess(runtime.manager, found.token);
@@ -51,6 +53,7 @@ export async function verifyRequest(runtime: Runtime, req: HttpRequest, res: Htt
   if (!manager.isReady) await manager.ready();
   const found = credential(runtime, req, policy);
   if (found === undefined) return undefined;
+  if (isCoreCredential(runtime, found.token)) return openCoreSession(runtime, req, res, policy, found, (session) => validatorsFor(runtime, policy, session));
   return openSession(manager, found.token, {
     checkDatabase: policy.checkDatabase,
     optional: !policy.sessionRequired,
@@ -74,7 +77,7 @@ export function refuseRequest(runtime: Runtime, req: HttpRequest, res: HttpRespo
 // CSRF for a cookie. `undefined` only for an anonymous request that may pass.
 function credential(runtime: Runtime, req: HttpRequest, policy: VerifyPolicy): AccessCredential | undefined {
   const { manager, transfer } = runtime;
-  const found = readAccessToken(req, transfer.names(req), manager.keys);
+  const found = readAccessToken(req, transfer.names(req), manager.keys) ?? readCoreAccessToken(runtime, req);
   if (found === undefined) {
     if (policy.sessionRequired) throw new SessionError("UNAUTHORISED", "no access token");
     return undefined;

@@ -3,6 +3,7 @@ import type { Duration } from "../duration";
 import type { SessionHooks } from "../hooks";
 import type { SigningAlgorithm } from "../keys";
 import type { Logger, RecordLogger } from "../logger";
+import type { MigrateFromSuperTokensOptions } from "../migration/supertokens/options";
 import type { MySqlConnection } from "../store/mysql-pool";
 import type { SessionStore } from "../store/store";
 import type { SessionProperty } from "../types/config";
@@ -160,4 +161,15 @@ export interface SessionMiddlewareOptions extends SessionHooks {
   logger?: Logger | RecordLogger | false;
   /** Milliseconds since the epoch; replace it to freeze time in tests. @default Date.now */
   clock?: () => number;
+  /**
+   * Move the sessions of a SuperTokens core whose tables sit in this MySQL database to
+   * latchkey at their next refresh, so nobody signs in again at cutover (docs/supertokens-migration.md).
+   * Needs the MySQL store. See {@link MigrateFromSuperTokensOptions}.
+   * @default undefined
+   * @example
+   * ```ts
+   * sessionMiddleware({ store: mysqlStore(uri), migrateFromSuperTokens: { antiCsrf: "VIA_TOKEN" } });
+   * ```
+   */
+  migrateFromSuperTokens?: MigrateFromSuperTokensOptions;
 }

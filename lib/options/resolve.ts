@@ -3,6 +3,7 @@ import { count, describe, didYouMean, duration, flag, fn, nonEmptyString, oneOf 
 import type { SessionHooks } from "../hooks";
 import type { SigningAlgorithm } from "../keys";
 import type { Logger, RecordLogger } from "../logger";
+import { resolveMigration, type ResolvedMigration } from "../migration/supertokens/options";
 import type { MySqlConnection } from "../store/mysql-pool";
 import type { SessionStore } from "../store/store";
 import type { SessionMiddlewareOptions } from "./contract";
@@ -38,6 +39,7 @@ export interface ResolvedOptions extends SessionHooks {
   exposeAccessToken: boolean;
   logger: Logger | RecordLogger | false | undefined;
   clock: () => number;
+  migrateFromSuperTokens: ResolvedMigration | undefined;
 }
 
 const DEFAULTS = {
@@ -78,6 +80,7 @@ const KNOWN_OPTIONS = [
   "exposeAccessTokenToFrontendInCookieBasedAuth",
   "logger",
   "clock",
+  "migrateFromSuperTokens",
   "onSessionCreated",
   "onRefreshed",
   "onTheftDetected",
@@ -127,6 +130,7 @@ export function resolveOptions(input: SessionMiddlewareOptions | undefined): Res
     exposeAccessToken: flag("exposeAccessTokenToFrontendInCookieBasedAuth", input.exposeAccessTokenToFrontendInCookieBasedAuth) ?? false,
     logger: logger(input.logger),
     clock: fn("clock", input.clock) ?? Date.now,
+    migrateFromSuperTokens: resolveMigration(input.migrateFromSuperTokens),
     onSessionCreated: fn("onSessionCreated", input.onSessionCreated),
     onRefreshed: fn("onRefreshed", input.onRefreshed),
     onTheftDetected: fn("onTheftDetected", input.onTheftDetected),

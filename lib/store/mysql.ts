@@ -93,6 +93,11 @@ export class MySqlStore implements SessionStore {
     return this.#db.timeoutMs;
   }
 
+  /** @internal The connector, for the SuperTokens migration (lib/migration/supertokens/), whose tables sit in this database. */
+  get connector(): MySqlConnector {
+    return this.#db;
+  }
+
   init(): Promise<void> {
     return refuseReadOnlyServer(this.#db).then(() => migrate(this.#db, this.tablePrefix, this.#migrate));
   }
