@@ -368,7 +368,7 @@ describeEachStore("sessions without a request", (stores) => {
       expect([theft.code, theft.status, theft.toBody()]).toEqual(["TOKEN_THEFT_DETECTED", 401, { message: "token theft detected" }]);
       const handle = created.session.handle;
       const event = { handle, userId: "alice", ip: null, userAgent: null, clientIp: null, clientUserAgent: null, at: clock.now() };
-      expect(fixture.events.theft).toEqual([event]);
+      expect(fixture.events.theft).toEqual([{ ...event, holderIp: null, holderUserAgent: null, supersededAt: clock.now() - 10_001, replayed: "previous" }]);
       expect(fixture.events.revoked).toEqual([{ ...event, reason: "theft" }]);
       expect((await fixture.sessions.getSessionInformation(handle))?.revokedAt).toBe(clock.now());
       // Over HTTP: the current access token is refused at once, with and without the database...
