@@ -2,12 +2,14 @@ import request from "supertest";
 import { nextSessions } from "../../lib/frameworks/next";
 import { setCookies } from "../helpers";
 import { appOf, describeAdapter } from "./adapter-behaviour";
-import { nextDriver } from "./drivers/next";
+import { nextAppDriver, nextDriver } from "./drivers/next";
 
 // The real Next.js server (next build when the app changed, then next({ dev: false }) in this process).
 jest.setTimeout(120_000);
 
 describeAdapter(nextDriver);
+// App Router route handlers on latchkey/fetch, in the same Next.js app.
+describeAdapter(nextAppDriver);
 
 describe("next pages: the proxy headers", () => {
   const forwarded = { "X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7", "User-Agent": "proxy-spec" };

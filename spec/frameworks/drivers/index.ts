@@ -5,7 +5,7 @@ import { hapiDriver } from "./hapi";
 import { lambdaV1Driver, lambdaV2Driver } from "./lambda";
 import { koaDriver } from "./koa";
 import { fetchDriver } from "./fetch";
-import { nextDriver } from "./next";
+import { nextAppDriver, nextDriver } from "./next";
 
 /** Every driver the framework conformance suite (spec/frameworks.spec.ts) runs against: one line each. */
 export const DRIVERS: readonly FrameworkDriver[] = [
@@ -17,4 +17,5 @@ export const DRIVERS: readonly FrameworkDriver[] = [
   koaDriver,
   fetchDriver,
   nextDriver,
+  nextAppDriver,
 ];

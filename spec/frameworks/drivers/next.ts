@@ -4,29 +4,44 @@ import type http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
-import { SessionError, type SessionMiddlewareOptions } from "../../../lib";
+import { SessionError } from "../../../lib";
+import { fetchSessions, type FetchSessions } from "../../../lib/frameworks/fetch";
 import { nextSessions, type NextSessions } from "../../../lib/frameworks/next";
 import type { FrameworkApp, FrameworkDriver } from "../driver";
 import { ROLES_CLAIM } from "../roles";
 
 /**
- * The Next.js app of the framework conformance suite: the pages-router app in
- * spec/frameworks/next-app/, its routes written as docs/frameworks/next.md shows, built once
+ * The Next.js app of the framework conformance suite: spec/frameworks/next-app/, its pages-router
+ * routes written as docs/frameworks/next.md shows (its App Router half: {@link nextAppDriver}), built once
  * with `next build` (again only when its files change) and served by the real Next server,
  * in this process: `next({ dev: false })` behind one `http.Server` per `start(options)`.
  * In-process because `options` may hold what no file or environment variable can carry to
  * another process (claims, hooks, a store object): each server hands its own `nextSessions(options)`
  * to the app's lib/sessions.js through an AsyncLocalStorage around Next's request handler
  * (serve.js), so apps started side by side never see each other's sessions. `next build`
- * takes about 12 s on a 2-core machine; a cached build starts in about a second.
+ * takes about 15 s on a 2-core machine; a cached build starts in about a second.
  */
 export const nextDriver: FrameworkDriver = {
   name: "next pages",
   apiBasePath: "/api/auth",
-  async start(options: SessionMiddlewareOptions): Promise<FrameworkApp> {
+  start: (options) => startNext("pages", nextSessions(options)),
+};
+
+/**
+ * The same Next.js app's App Router half (app/app-router/…): route handlers on latchkey/fetch, as
+ * docs/frameworks/fetch.md shows for Next.js. Its routes live under /app-router, where the pages
+ * router's do not reach; the server puts the suite's paths there.
+ */
+export const nextAppDriver: FrameworkDriver = {
+  name: "next app",
+  apiBasePath: "/app-router/auth",
+  start: (options) => startNext("app", fetchSessions({ ...options, apiBasePath: "/app-router/auth" })),
+};
+
+async function startNext(router: "pages" | "app", sessions: NextSessions | FetchSessions): Promise<FrameworkApp> {
+  try {
     await buildIfStale();
-    const sessions = nextSessions(options);
-    const server = await nextApp().serve({ sessions, SessionError, ROLES_CLAIM });
+    const server = await nextApp().serve({ sessions, SessionError, ROLES_CLAIM }, router);
     const { port } = server.address() as AddressInfo;
     return {
       url: `http://127.0.0.1:${port}`,
@@ -37,8 +52,11 @@ export const nextDriver: FrameworkDriver = {
         await sessions.close();
       },
     };
-  },
-};
+  } catch (error) {
+    await sessions.close();
+    throw error;
+  }
+}
 
 const NEXT_APP = path.resolve(__dirname, "../next-app");
 const NEXT_BIN = require.resolve("next/dist/bin/next");
@@ -48,7 +66,9 @@ const NEXT_BIN = require.resolve("next/dist/bin/next");
  * Next's types declare globals (a read-only process.env.NODE_ENV among them) that would change
  * the types of every spec compiled beside this one.
  */
-function nextApp(): { serve(fixture: { sessions: NextSessions; SessionError: typeof SessionError; ROLES_CLAIM: typeof ROLES_CLAIM }): Promise<http.Server> } {
+function nextApp(): {
+  serve(fixture: { sessions: NextSessions | FetchSessions; SessionError: typeof SessionError; ROLES_CLAIM: typeof ROLES_CLAIM }, router: "pages" | "app"): Promise<http.Server>;
+} {
   return require(path.join(NEXT_APP, "serve.js"));
 }
 

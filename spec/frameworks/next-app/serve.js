@@ -19,12 +19,20 @@ function nextHandler() {
   return prepared;
 }
 
-/** Starts a server on 127.0.0.1 (a free port) whose requests see `fixture` ({ sessions, SessionError, ROLES_CLAIM }). */
-exports.serve = async function serve(fixture) {
+/**
+ * Starts a server on 127.0.0.1 (a free port) whose requests see `fixture` ({ sessions, SessionError,
+ * ROLES_CLAIM }). `router`: "pages" serves the pages router's API routes (pages/api/…), "app" the App
+ * Router's route handlers under /app-router (app/app-router/…), each at the conformance suite's paths.
+ */
+exports.serve = async function serve(fixture, router) {
   const handle = await nextHandler();
   const server = http.createServer((req, res) => {
-    // The suite logs in at POST /login; the pages router serves API routes under /api only.
-    if (req.url === "/login") req.url = "/api/login";
+    if (router === "app") {
+      if (!req.url.startsWith("/app-router/")) req.url = `/app-router${req.url}`;
+    } else if (req.url === "/login") {
+      // The suite logs in at POST /login; the pages router serves API routes under /api only.
+      req.url = "/api/login";
+    }
     current.run(fixture, () => {
       handle(req, res).catch((error) => {
         res.statusCode = 500;

@@ -1,0 +1,3 @@
+import { guarded } from "../../../../lib/fetch-sessions";
+
+export const GET = guarded((session, headers) => Response.json({ userId: session.userId }, { headers }), { checkDatabase: true });
