@@ -28,7 +28,7 @@ export interface KeyRingOptions {
   clock: () => number;
 }
 
-const SUCCESSOR_SECRET = "refresh-successor";
+export const SUCCESSOR_SECRET = "refresh-successor";
 
 // What #kidFor and rotateNow produce: "es256-<start in base 36>-<tag>", "rs256-r<time>-<random>".
 const KID_SHAPE = /^(es|rs)256-r?[0-9a-z]{1,12}-[A-Za-z0-9_-]{8}$/;

@@ -1,3 +1,4 @@
+import { migrationStatus, statusText } from "../migration/supertokens/status";
 import type { SessionManagement } from "../types/management";
 import type { MySqlStore } from "../store/mysql";
 import { schemaSql, SCHEMA_VERSION } from "../store/schema";
@@ -93,6 +94,18 @@ const RUN: Record<CommandName, (context: Context) => Promise<number>> = {
     const now = Date.now();
     const listed = keyStatuses(await store.listSigningKeys(), now);
     print(io, invocation, listed, keyTable(listed, now));
+    return 0;
+  },
+
+  async "supertokens status"({ store, invocation, io }) {
+    const core = invocation.options.get("core-prefix");
+    const prefix = typeof core === "string" ? core : "";
+    if (!/^[A-Za-z0-9_]{0,40}$/.test(prefix)) {
+      io.err(`latchkey: --core-prefix must be up to 40 letters, digits or underscores (got ${JSON.stringify(prefix.slice(0, 60))}).\n`);
+      return 2;
+    }
+    const status = await migrationStatus(store, prefix, Date.now());
+    print(io, invocation, status, statusText(status));
     return 0;
   },
 

@@ -1,6 +1,6 @@
 /** The CLI's commands and options, and its help texts. */
 
-export type CommandName = "migrate" | "sessions list" | "sessions revoke" | "sessions revoke-user" | "cleanup" | "keys list" | "keys rotate";
+export type CommandName = "migrate" | "sessions list" | "sessions revoke" | "sessions revoke-user" | "cleanup" | "keys list" | "keys rotate" | "supertokens status";
 
 export interface CommandSpec {
   name: CommandName;
@@ -20,6 +20,7 @@ export const VALUE_OPTIONS: Record<string, string> = {
   from: "<version>",
   limit: "<n>",
   cursor: "<cursor>",
+  "core-prefix": "<prefix>",
 };
 
 /** Options every command takes. */
@@ -110,6 +111,19 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: { json: 'print {"kid": "...", "signsFrom": ms}' },
     exits: ["0  published", UNUSABLE, USAGE_ERROR],
   },
+  {
+    name: "supertokens status",
+    about:
+      "How far the move from SuperTokens core (option migrateFromSuperTokens) has come: how many core\n" +
+      "sessions are still live in the core's session_info, and how many live latchkey sessions were moved\n" +
+      "from it. When none is left in the core, the option can be removed. Reads only; creates nothing.\n" +
+      DATABASE,
+    options: {
+      "core-prefix": "the core's mysql_table_names_prefix, as in migrateFromSuperTokens.tablePrefix (default: none)",
+      json: 'print {"coreLive": n, "migrated": n}',
+    },
+    exits: ["0  counted", "1  the database cannot be used, or the core's tables are not there", USAGE_ERROR],
+  },
 ];
 
 export const USAGE = `Usage: latchkey <command> [options]
@@ -123,6 +137,7 @@ Commands:
   cleanup                         delete expired sessions and retired signing keys, in batches
   keys list                       the signing keys: which signs now, which are published ahead or retired
   keys rotate                     publish a new signing key now (it signs once every instance has it)
+  supertokens status              SuperTokens core sessions still live, and how many moved to latchkey
   help [<command>]                this help, or a command's (as latchkey <command> --help)
 
 Options:

@@ -45,6 +45,8 @@ export class CoreTables {
   #schema: Promise<CoreSchema> | undefined;
 
   constructor(db: MySqlConnector, prefix: string) {
+    // Table names cannot be placeholders: the prefix must be plain (options.ts and the CLI check it first).
+    if (!/^[A-Za-z0-9_]{0,40}$/.test(prefix)) throw new TypeError("latchkey: the SuperTokens core's table prefix must be up to 40 letters, digits or underscores.");
     this.#db = db;
     this.#prefix = prefix;
   }
