@@ -10,7 +10,14 @@ import type { Session } from "../../session";
 import type { SessionManagement } from "../../types/management";
 import { fetchRequest, HeadersResponse } from "./exchange";
 
-/** Who sent the request, which a WHATWG `Request` does not say. */
+/**
+ * Who sent the request, which a WHATWG `Request` does not say.
+ *
+ * @example
+ * ```ts
+ * const { headers } = await sessions.createSession(c.req.raw, userId, { ip: getConnInfo(c).remote.address });
+ * ```
+ */
 export interface ClientAddress {
   /**
    * The client's IP, for the device list (`listSessions`) and the events: your server's
@@ -20,7 +27,16 @@ export interface ClientAddress {
   ip?: string;
 }
 
-/** Options of {@link FetchSessions.getSession}: the guard's options, the client's IP, and where a re-signed token goes. */
+/**
+ * Options of {@link FetchSessions.getSession}: the guard's options, the client's IP, and where a re-signed token goes.
+ *
+ * @example
+ * ```ts
+ * const headers = new Headers();
+ * const session = await sessions.getSession(request, { headers, checkDatabase: true });
+ * return Response.json({ userId: session.userId }, { headers });
+ * ```
+ */
 export interface FetchGetSessionOptions extends VerifySessionOptions, ClientAddress {
   /**
    * The headers you will send the response with. When the access token is re-signed —
@@ -32,10 +48,26 @@ export interface FetchGetSessionOptions extends VerifySessionOptions, ClientAddr
   headers?: Headers;
 }
 
-/** Options of {@link FetchSessions.createSession}: `createSession`'s options and the client's IP. */
+/**
+ * Options of {@link FetchSessions.createSession}: `createSession`'s options and the client's IP.
+ *
+ * @example
+ * ```ts
+ * const { session, headers } = await sessions.createSession(request, userId, { rememberMe: false, ip });
+ * ```
+ */
 export interface FetchCreateSessionOptions extends CreateSessionOptions, ClientAddress {}
 
-/** What `fetchSessions()` returns: latchkey on WHATWG `Request`/`Response`, with the management API. */
+/**
+ * What `fetchSessions()` returns: latchkey on WHATWG `Request`/`Response`, with the management API.
+ *
+ * @example
+ * ```ts
+ * const sessions: FetchSessions = fetchSessions();
+ * await sessions.ready();
+ * const answered = await sessions.handle(request);
+ * ```
+ */
 export interface FetchSessions extends SessionManagement {
   /**
    * Answers latchkey's endpoints under `apiBasePath` — `POST …/session/refresh`,

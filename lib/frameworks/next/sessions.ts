@@ -11,7 +11,14 @@ import type { SessionManagement } from "../../types/management";
 import { NextExchange } from "./exchange";
 import type { ApiHandler, ApiRequest, ApiResponse, OptionalSessionApiRequest, SessionApiRequest } from "./types";
 
-/** `nextSessions` options: `sessionMiddleware`'s, with `apiBasePath` defaulting to where Next serves the catch-all route. */
+/**
+ * `nextSessions` options: `sessionMiddleware`'s, with `apiBasePath` defaulting to where Next serves the catch-all route.
+ *
+ * @example
+ * ```ts
+ * export const sessions = nextSessions({ trustProxy: true, accessTokenTtl: "15m" });
+ * ```
+ */
 export interface NextSessionsOptions extends SessionMiddlewareOptions {
   /**
    * Where `pages/api/auth/[...path].js` lives: the frontend SDK's `apiBasePath` too.
@@ -29,7 +36,15 @@ export interface NextSessionsOptions extends SessionMiddlewareOptions {
   trustProxy?: boolean;
 }
 
-/** What `nextSessions()` returns: the pages router's endpoints, guard and login, with the management API. */
+/**
+ * What `nextSessions()` returns: the pages router's endpoints, guard and login, with the management API.
+ *
+ * @example
+ * ```ts
+ * const sessions: NextSessions = nextSessions();
+ * export default sessions.withSession(async (req, res) => res.json(await sessions.listSessions(req.session.userId)));
+ * ```
+ */
 export interface NextSessions extends SessionManagement {
   /**
    * The catch-all API route under `apiBasePath` (`pages/api/auth/[...path].js`): refresh,
