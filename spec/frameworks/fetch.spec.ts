@@ -1,11 +1,11 @@
 import { memoryStore } from "../../lib";
 import { fetchSessions } from "../../lib/frameworks/fetch";
 import { decodeFrontToken } from "../helpers";
-import { describeAdapter } from "./adapter-behaviour";
-import { fetchDriver } from "./drivers/fetch";
 import { ROLES_CLAIM } from "./roles";
 
-describeAdapter(fetchDriver);
+// What is the fetch API's own in latchkey/fetch, on Request objects made here (no server). The
+// protocol over real HTTP is the framework conformance suite's (spec/frameworks.spec.ts), which
+// runs the "fetch" driver (Hono) and the "next app" driver (Next.js route handlers).
 
 describe("fetchSessions on Request objects", () => {
   const warnings: string[] = [];
