@@ -1,6 +1,6 @@
 import type { ClientInfo } from "../manager";
 import type { Decision, SessionRecord, SessionUpdate } from "../store/store";
-import { hashLineage, hashRefreshToken, sameHash, successorOf, type PresentedRefreshToken } from "../tokens/refresh";
+import { hashLineage, hashRefreshToken, lineageOf, sameHash, successorOf, type PresentedRefreshToken } from "../tokens/refresh";
 
 export type RefreshOutcome =
   /** `rotated`: the row now holds `token`'s hash; otherwise the same successor was re-issued. */
@@ -37,7 +37,8 @@ export interface RotationContext {
  *    tab, a lost response), or while the current one is known undelivered, earns the same
  *    successor again: parallel refreshes never fork the session.
  * 3. Any other token of this session's lineage — the previous one after the window, or one
- *    any number of rotations older — is theft: the session is revoked.
+ *    any number of rotations older, a 0.1 token (no lineage) included — is theft: the
+ *    session is revoked.
  * 4. Anything else is a guess: refused, and nothing is revoked, so knowing a handle (which
  *    is not secret) is no way to end someone's session.
  */
@@ -67,7 +68,7 @@ export function decideRefresh(row: SessionRecord, tokens: PresentedRefreshToken[
 
   if (row.lineageHash !== null) {
     const lineage = row.lineageHash;
-    if (tokens.some((presented) => presented.lineage !== undefined && sameHash(lineage, hashLineage(presented.lineage)))) {
+    if (tokens.some((presented) => sameHash(lineage, hashLineage(lineageOf(presented, context.secret))))) {
       return revoke(row, now, "a refresh token of this session that is no longer current was presented");
     }
   }
