@@ -5,6 +5,7 @@ import { Diagnostics, resolveLogger } from "./logger";
 import type { ResolvedOptions } from "./options";
 import { ClaimInvalidations, RevocationList } from "./revocations";
 import { BackgroundWork } from "./sessions/background";
+import { ClaimAbsences } from "./sessions/claim-absences";
 import type { SessionRecord, SessionStore } from "./store/store";
 import { MAX_ACCESS_TOKEN_LENGTH, signAccessToken, type AccessClaims, type TokenSettings } from "./tokens/access";
 import { VerifiedTokenCache } from "./verified-cache";
@@ -41,6 +42,8 @@ export class SessionManager {
   readonly keys: KeyRing;
   readonly revocations: RevocationList;
   readonly invalidations: ClaimInvalidations;
+  /** Claims whose fetch found no value, believed for their max age (not fetched on every request). */
+  readonly absences = new ClaimAbsences();
   readonly diagnostics: Diagnostics;
   readonly tokenSettings: TokenSettings;
   readonly verified: VerifiedTokenCache;
