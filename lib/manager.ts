@@ -50,6 +50,8 @@ export class SessionManager {
   readonly background: BackgroundWork;
   /** How long a revoked session's tokens (or a claim's old value) may still be presented. */
   readonly retentionMs: number;
+  // How far the clock option stood from the wall clock at start-up (0 unless it is a custom clock).
+  readonly #clockOffset: number;
   #storeReady: Promise<void> | undefined;
   #ready: Promise<void> | undefined;
   #isReady = false;
@@ -57,6 +59,7 @@ export class SessionManager {
   constructor(options: ResolvedOptions, store: SessionStore) {
     this.options = options;
     this.store = store;
+    this.#clockOffset = options.clock() - Date.now();
     this.diagnostics = new Diagnostics(resolveLogger(options.logger), options.debug);
     this.keys = new KeyRing(store, {
       algorithm: options.algorithm,
@@ -90,6 +93,18 @@ export class SessionManager {
 
   now(): number {
     return this.options.clock();
+  }
+
+  /**
+   * The time on the clock instances share for the refresh grace window: the database's,
+   * read under the row lock (`databaseNow`), or this instance's when the store gives none
+   * (the memory store lives in one process, with one clock). A `clock` option that runs
+   * away from the wall clock (a test's fake clock) moves it by as much as it moved since
+   * start-up, so simulated time still passes; one merely set apart from the others does not.
+   */
+  sharedNow(databaseNow: number | undefined): number {
+    if (databaseNow === undefined || !Number.isFinite(databaseNow)) return this.now();
+    return databaseNow + (this.now() - Date.now()) - this.#clockOffset;
   }
 
   /** True once {@link ready} has resolved: verification then needs no I/O at all. */

@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import type { SessionManager } from "../manager";
 import type { RevocationPosition } from "../store/store";
 import type { PresentedRefreshToken } from "../tokens/refresh";
@@ -12,6 +13,8 @@ export const REVOKED_PAGE_SIZE = 10_000;
 const CLOCK_SKEW_MS = 5000;
 /** How often, and for how long, an unknown rotation outcome is retried in the background. */
 const RESOLVE_INTERVAL_MS = 1000;
+/** How often an instance compares its clock with the database's. */
+const CLOCK_CHECK_INTERVAL_MS = 60_000;
 const RESOLVE_FOR_MS = 10 * 60_000;
 
 /**
@@ -26,6 +29,7 @@ export class BackgroundWork {
   /** Where the next poll starts, in ms (its window overlaps the previous one's). */
   #since: number | undefined;
   readonly #unresolved = new Map<string, { presented: PresentedRefreshToken; until: number }>();
+  #clockCheckedAt = -Infinity;
 
   constructor(manager: SessionManager) {
     this.#manager = manager;
@@ -76,6 +80,30 @@ export class BackgroundWork {
     }
     manager.invalidations.prune();
     this.#since = started - REVOCATION_POLL_MS - (manager.store.callTimeoutMs ?? 0) - CLOCK_SKEW_MS;
+    await this.#checkClock();
+  }
+
+  /**
+   * Revocation and claim stamps come from each instance's clock, and every instance reads
+   * them against its own: past the skew the poll's overlap allows, revocations can be missed
+   * and `iat` refused. Says so, once, naming this instance. (The refresh grace window runs on
+   * the database's clock and needs no agreement.)
+   */
+  async #checkClock(): Promise<void> {
+    const manager = this.#manager;
+    const store = manager.store;
+    if (!store.databaseNow || Date.now() - this.#clockCheckedAt < CLOCK_CHECK_INTERVAL_MS) return;
+    this.#clockCheckedAt = Date.now();
+    const before = manager.now();
+    const database = await store.databaseNow();
+    const after = manager.now();
+    const skew = (before + after) / 2 - database;
+    if (!Number.isFinite(skew) || Math.abs(skew) <= CLOCK_SKEW_MS + (after - before) / 2) return;
+    manager.diagnostics.warnOnce(
+      "clock-skew-database",
+      `the clock of this instance (${hostname()}, pid ${process.pid}) is ${Math.round(Math.abs(skew) / 1000)} s ${skew > 0 ? "ahead of" : "behind"} the database's, ` +
+        `beyond the ${CLOCK_SKEW_MS / 1000} s the instances' clocks may differ: revocations may reach it late and its access tokens may be refused elsewhere. Synchronise it (NTP).`,
+    );
   }
 
   /** Remembers a rotation of `presented` whose outcome is unknown, to resolve once the store answers. */

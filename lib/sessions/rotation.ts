@@ -10,6 +10,12 @@ export type RefreshOutcome =
 
 export interface RotationContext {
   now: number;
+  /**
+   * Now on the clock every instance shares (the database's; see `SessionManager.sharedNow`):
+   * the grace window compares it with `rotatedAt`, which is stamped on it, so an instance
+   * whose clock is set apart from another's neither shortens nor stretches the window.
+   */
+  sharedNow: number;
   graceMs: number;
   /** The idle lifetime of sessions whose login chose none. */
   idleTtlMs: number;
@@ -55,7 +61,7 @@ export function decideRefresh(row: SessionRecord, tokens: PresentedRefreshToken[
   if (previous !== -1) {
     const presented = tokens[previous] as PresentedRefreshToken;
     const successor = successorOf(presented, context.secret).token;
-    const withinGrace = row.rotatedAt !== null && now - row.rotatedAt <= context.graceMs;
+    const withinGrace = row.rotatedAt !== null && context.sharedNow - row.rotatedAt <= context.graceMs;
     const resolving = context.resolving?.token === presented.token;
     if ((withinGrace || row.undelivered || resolving) && sameHash(row.refreshTokenHash, hashRefreshToken(successor))) {
       // Re-issued: it has reached a client now, so a later presentation of the previous
@@ -90,7 +96,7 @@ function rotate(row: SessionRecord, presented: PresentedRefreshToken, presentedH
   const update: SessionUpdate = {
     refreshTokenHash: hashRefreshToken(successor.token),
     prevRefreshTokenHash: presentedHash,
-    rotatedAt: now,
+    rotatedAt: context.sharedNow,
     undelivered: false,
     lastRefreshedAt: now,
     expiresAt: Math.min(now + (row.idleTtl ?? context.idleTtlMs), row.absoluteExpiresAt),

@@ -52,6 +52,9 @@ export interface MySqlStoreOptions {
   ssl?: SslSetting;
 }
 
+// Milliseconds since the epoch on the database's clock (UNIX_TIMESTAMP reads NOW in the session's time zone).
+const DATABASE_NOW = "ROUND(UNIX_TIMESTAMP(NOW(3)) * 1000)";
+
 // How many handles one statement names when revoking by user (each batch locks only those rows).
 const REVOKE_BATCH = 500;
 
@@ -126,17 +129,26 @@ export class MySqlStore implements SessionStore {
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
-  async updateSession<T>(handle: string, decide: (current: SessionRecord) => Decision<T>): Promise<T | null> {
+  async updateSession<T>(handle: string, decide: (current: SessionRecord, databaseNow?: number) => Decision<T>): Promise<T | null> {
     return this.#db.transaction(async (tx) => {
-      const rows = await tx.execute<RowDataPacket[]>(`SELECT ${SELECT_LIST} FROM ${this.#sessions} WHERE session_handle = ? FOR UPDATE`, [handle]);
+      // The database's clock, read with the lock: instances compare rotation times on it, not on their own clocks.
+      const rows = await tx.execute<RowDataPacket[]>(
+        `SELECT ${SELECT_LIST}, ${DATABASE_NOW} AS latchkey_now FROM ${this.#sessions} WHERE session_handle = ? FOR UPDATE`,
+        [handle],
+      );
       if (!rows[0]) return null;
-      const { update, result } = decide(toRecord(rows[0]));
+      const { update, result } = decide(toRecord(rows[0]), Number(rows[0].latchkey_now));
       if (update && Object.keys(update).length > 0) {
         const set = assignments(update);
         await tx.execute(`UPDATE ${this.#sessions} SET ${set.sql} WHERE session_handle = ?`, [...set.values, handle]);
       }
       return result;
     });
+  }
+
+  async databaseNow(): Promise<number> {
+    const rows = await this.#db.run<RowDataPacket[]>(`SELECT ${DATABASE_NOW} AS latchkey_now`);
+    return Number(rows[0]?.latchkey_now);
   }
 
   async revokeSessionsOfUser(userId: string, clock: () => number, options: { except?: string } = {}): Promise<RevokedSession[]> {
