@@ -3,7 +3,7 @@ import type { SessionManager } from "../manager";
 import type { RevocationPosition } from "../store/store";
 import type { PresentedRefreshToken } from "../tokens/refresh";
 import { cleanup } from "./admin";
-import { decideUndelivered } from "./rotation";
+import { decideUndelivered, type UnconfirmedWrite } from "./rotation";
 
 /** How often each instance asks for recent revocations and claim changes: the propagation lag bound. */
 export const REVOCATION_POLL_MS = 2000;
@@ -28,7 +28,7 @@ export class BackgroundWork {
   #timers: NodeJS.Timeout[] = [];
   /** Where the next poll starts, in ms (its window overlaps the previous one's). */
   #since: number | undefined;
-  readonly #unresolved = new Map<string, { presented: PresentedRefreshToken; until: number }>();
+  readonly #unresolved = new Map<string, { presented: PresentedRefreshToken; wrote: UnconfirmedWrite; until: number }>();
   #clockCheckedAt = -Infinity;
 
   constructor(manager: SessionManager) {
@@ -107,8 +107,8 @@ export class BackgroundWork {
   }
 
   /** Remembers a rotation of `presented` whose outcome is unknown, to resolve once the store answers. */
-  resolveLater(handle: string, presented: PresentedRefreshToken): void {
-    this.#unresolved.set(handle, { presented, until: this.#manager.now() + RESOLVE_FOR_MS });
+  resolveLater(handle: string, presented: PresentedRefreshToken, wrote: UnconfirmedWrite): void {
+    this.#unresolved.set(handle, { presented, wrote, until: this.#manager.now() + RESOLVE_FOR_MS });
   }
 
   /** This instance's unresolved rotation of one of `tokens`, if any: the next refresh with it resolves it. */
@@ -126,13 +126,13 @@ export class BackgroundWork {
   // counting as theft.
   async #resolveAll(): Promise<void> {
     const manager = this.#manager;
-    for (const [handle, { presented, until }] of this.#unresolved) {
+    for (const [handle, { presented, wrote, until }] of this.#unresolved) {
       if (manager.now() > until) {
         this.#unresolved.delete(handle);
         manager.log.warn(`gave up resolving the outcome of a refresh of session ${handle}; its next refresh may count as theft`);
         continue;
       }
-      await manager.store.updateSession(handle, (row) => decideUndelivered(row, presented, manager.keys.successorSecret));
+      await manager.store.updateSession(handle, (row) => decideUndelivered(row, presented, manager.keys.successorSecret, wrote));
       this.#unresolved.delete(handle);
     }
   }

@@ -66,7 +66,10 @@ async function resolve(
   try {
     return await manager.store.updateSession(handle, (row, databaseNow) => decideRefresh(row, tokens, context(manager, client, issuedFor, databaseNow)));
   } catch (error) {
-    if (issuedFor) manager.background.resolveLater(handle, issuedFor);
+    if (attempted?.kind === "issued" && issuedFor) {
+      const { rotatedAt, lastRefreshedAt } = attempted.record;
+      manager.background.resolveLater(handle, issuedFor, { rotatedAt, lastRefreshedAt });
+    }
     throw storeFault(manager, error);
   }
 }

@@ -65,9 +65,11 @@ export function decideRefresh(row: SessionRecord, tokens: PresentedRefreshToken[
     const resolving = context.resolving?.token === presented.token;
     if ((withinGrace || row.undelivered || resolving) && sameHash(row.refreshTokenHash, hashRefreshToken(successor))) {
       // Re-issued: it has reached a client now, so a later presentation of the previous
-      // token is theft again once the window has passed.
-      const update: SessionUpdate | undefined = row.undelivered ? { undelivered: false } : undefined;
-      return { ...(update ? { update } : {}), result: { kind: "issued", token: successor, record: { ...row, ...update }, rotated: false, presented } };
+      // token is theft again once the window has passed. The row records the delivery
+      // (lastRefreshedAt), so that a background resolution of the rotation no longer takes
+      // the successor for undelivered.
+      const update: SessionUpdate = { lastRefreshedAt: now, ...(row.undelivered ? { undelivered: false } : {}) };
+      return { update, result: { kind: "issued", token: successor, record: { ...row, ...update }, rotated: false, presented } };
     }
     return revoke(row, now, "the previous refresh token was reused after the grace window");
   }
@@ -81,10 +83,22 @@ export function decideRefresh(row: SessionRecord, tokens: PresentedRefreshToken[
   return { result: { kind: "refused", reason: "refresh token does not match" } };
 }
 
-/** The decision of a background resolution: mark the current token undelivered if `presented`'s rotation committed. */
-export function decideUndelivered(row: SessionRecord, presented: PresentedRefreshToken, secret: Buffer): Decision<boolean> {
+/** What a write whose COMMIT went unanswered left in the row, if it landed. */
+export type UnconfirmedWrite = Pick<SessionRecord, "rotatedAt" | "lastRefreshedAt">;
+
+/**
+ * The decision of a background resolution: mark the current token undelivered if the write
+ * that issued `presented`'s successor committed and nothing has happened to the row since.
+ * The row must hold exactly what that write left — the successor, `presented` as the
+ * previous token, and its stamps — because another instance may have delivered the same
+ * successor meanwhile (a retry within the window stamps the row) or rotated further; marking
+ * it then would let the old token, anyone's copy of it, earn the live one after the window.
+ */
+export function decideUndelivered(row: SessionRecord, presented: PresentedRefreshToken, secret: Buffer, wrote: UnconfirmedWrite): Decision<boolean> {
   const landed =
     row.revokedAt === null &&
+    row.rotatedAt === wrote.rotatedAt &&
+    row.lastRefreshedAt === wrote.lastRefreshedAt &&
     sameHash(row.prevRefreshTokenHash, hashRefreshToken(presented.token)) &&
     sameHash(row.refreshTokenHash, hashRefreshToken(successorOf(presented, secret).token));
   return landed && !row.undelivered ? { update: { undelivered: true }, result: true } : { result: landed };
