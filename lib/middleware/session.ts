@@ -158,8 +158,8 @@ async function createSessionOnResponse(this: Response, userId: string, options: 
   if (previous && options.reauthenticate && previous.sub === userId) {
     const renewed = await reauthenticate(manager, previous.sid, userId, options);
     if (renewed) {
-      transfer.setAccessToken(req, res, mode, renewed.accessToken, renewed.claims, renewed.record);
-      return place(runtime, req, res, mode, { claims: renewed.claims, accessToken: renewed.accessToken });
+      transfer.setTokens(req, res, mode, renewed, renewed.record);
+      return place(runtime, req, res, mode, { claims: renewed.claims, accessToken: renewed.accessToken, refreshToken: renewed.refreshToken });
     }
   }
   if (previous) await revokeSession(manager, previous.sid, "re-login", client);

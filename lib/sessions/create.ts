@@ -2,7 +2,7 @@ import { parseDuration, type Duration } from "../duration";
 import type { AccessTokenPayload } from "../types/payload";
 import { storeUnavailable } from "../errors";
 import type { ClientInfo, IssuedSession, SessionManager } from "../manager";
-import { OUTCOME_UNKNOWN, type RevokedSession, type SessionRecord } from "../store/store";
+import { OUTCOME_UNKNOWN, type RevokedSession, type SessionRecord, type SessionUpdate } from "../store/store";
 import { hashLineage, hashRefreshToken, newRefreshToken, newSessionHandle, sameHash } from "../tokens/refresh";
 import { checkPayload, checkSessionData, checkUserId, mergePayload } from "../validate";
 import { isLive } from "./admin";
@@ -74,32 +74,39 @@ export async function createSession(manager: SessionManager, userId: unknown, in
 
 /**
  * Renews a live session's `authTime` in place (a step-up re-authentication), applying the
- * login's payload and session data; resolves to its new access token, or `null` when the
- * session is not live or belongs to another user (then the login creates a new one).
- * The refresh token does not change.
+ * login's payload and session data; resolves to its new tokens, or `null` when the session
+ * is not live or belongs to another user (then the login creates a new one).
+ *
+ * The refresh token is replaced by one of a new lineage: a copy taken before the step-up
+ * must not earn access tokens carrying the fresh `authTime`. The replaced token is kept as
+ * the previous one, and its successor is not the new token, so presenting it later is
+ * theft at once, with no grace window: it cannot be a second tab's honest race, because
+ * the rotation it would race is not one it could have caused. Older tokens of the old
+ * lineage, stale already, are refused without ending the session.
  */
-export async function reauthenticate(
-  manager: SessionManager,
-  handle: string,
-  userId: string,
-  input: NewSessionInput,
-): Promise<Omit<IssuedSession, "refreshToken"> | null> {
+export async function reauthenticate(manager: SessionManager, handle: string, userId: string, input: NewSessionInput): Promise<IssuedSession | null> {
   const payload = input.accessTokenPayload === undefined ? undefined : checkPayload(input.accessTokenPayload);
   const sessionData = input.sessionData === undefined ? undefined : checkSessionData(input.sessionData);
   await manager.freshKeys();
+  const refresh = newRefreshToken(handle);
   const record = await manager.guard("renew a session", () =>
-    manager.store.updateSession(handle, (row) => {
+    manager.store.updateSession(handle, (row, databaseNow) => {
       const now = manager.now();
       if (row.userId !== userId || row.revokedAt !== null || !isLive(row, now)) return { result: null };
-      const update = {
+      const update: SessionUpdate = {
         authTime: now,
+        refreshTokenHash: hashRefreshToken(refresh.token),
+        prevRefreshTokenHash: row.refreshTokenHash,
+        lineageHash: hashLineage(refresh.lineage),
+        rotatedAt: manager.sharedNow(databaseNow),
+        undelivered: false,
         ...(payload ? { accessTokenPayload: mergePayload(row.accessTokenPayload, payload) } : {}),
         ...(sessionData ? { sessionData } : {}),
       };
       return { update, result: { ...row, ...update } };
     }),
   );
-  return record ? { record, ...manager.sign(record) } : null;
+  return record ? { record, refreshToken: refresh.token, ...manager.sign(record) } : null;
 }
 
 async function insert(manager: SessionManager, record: SessionRecord): Promise<RevokedSession[]> {
