@@ -135,8 +135,9 @@ function checkLifetimes(manager: SessionManager, input: NewSessionInput): { idle
   if (ttl !== undefined && (typeof ttl !== "object" || ttl === null || Object.keys(ttl).some((key) => key !== "idle" && key !== "absolute"))) {
     throw new TypeError('latchkey: createSession option sessionTtl must be an object { idle?, absolute? } of durations such as "30m".');
   }
-  const idle = ttl?.idle === undefined ? undefined : lifetime("sessionTtl.idle", ttl.idle);
-  const absolute = ttl?.absolute === undefined ? options.absoluteTtlMs : lifetime("sessionTtl.absolute", ttl.absolute);
+  const idle = ttl?.idle === undefined ? undefined : bounded(manager, "sessionTtl.idle", lifetime("sessionTtl.idle", ttl.idle));
+  const absolute = ttl?.absolute === undefined ? options.absoluteTtlMs : bounded(manager, "sessionTtl.absolute", lifetime("sessionTtl.absolute", ttl.absolute));
+  representable(manager, ttl?.absolute === undefined ? "option absoluteTtl" : "createSession option sessionTtl.absolute", absolute);
   const effectiveIdle = idle ?? (input.rememberMe === false ? Math.min(options.refreshTokenTtlMs, BROWSER_SESSION_IDLE_MS) : options.refreshTokenTtlMs);
   if (effectiveIdle <= options.accessTokenTtlMs) {
     throw new TypeError(`latchkey: createSession sessionTtl.idle (${effectiveIdle / 1000}s) must be longer than accessTokenTtl (${options.accessTokenTtlMs / 1000}s).`);
@@ -146,6 +147,33 @@ function checkLifetimes(manager: SessionManager, input: NewSessionInput): { idle
   }
   // Stored only when it differs from the default, so that a later change of refreshTokenTtl reaches the rest.
   return { idle: effectiveIdle === options.refreshTokenTtlMs && idle === undefined ? null : effectiveIdle, absolute };
+}
+
+/** The last millisecond a cookie's `Expires` (a four-digit year) can name; both stores hold it exactly. */
+const LAST_EXPIRY_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+// A login may shorten the deployment's lifetimes, never lengthen them: absoluteTtl is the
+// operator's promise of how long any session can live. Checked before anything is written,
+// the same way for every store (a fraction of a millisecond would be rounded by MySQL alone).
+function bounded(manager: SessionManager, name: string, ms: number): number {
+  if (!Number.isInteger(ms)) {
+    throw new TypeError(`latchkey: createSession option ${name} must be a whole number of milliseconds (got ${ms / 1000}s).`);
+  }
+  const limit = manager.options.absoluteTtlMs;
+  if (ms > limit) {
+    throw new TypeError(`latchkey: createSession option ${name} (${ms / 1000}s) must not exceed the middleware's absoluteTtl (${limit / 1000}s).`);
+  }
+  return ms;
+}
+
+function representable(manager: SessionManager, name: string, absoluteMs: number): void {
+  const limit = LAST_EXPIRY_MS - manager.now();
+  if (absoluteMs > limit) {
+    throw new TypeError(
+      `latchkey: ${name} (${absoluteMs / 1000}s) would end a session after 9999-12-31, the last date a cookie's Expires can carry: ` +
+        `at most ${Math.floor(limit / 1000)}s from now.`,
+    );
+  }
 }
 
 function lifetime(name: string, value: unknown): number {
