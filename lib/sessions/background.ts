@@ -26,8 +26,10 @@ const RESOLVE_FOR_MS = 10 * 60_000;
 export class BackgroundWork {
   readonly #manager: SessionManager;
   #timers: NodeJS.Timeout[] = [];
-  /** Where the next poll starts, in ms (its window overlaps the previous one's). */
+  /** Where the next poll of revocations starts, in ms (its window overlaps the previous one's). */
   #since: number | undefined;
+  /** Where the next poll of claim invalidations starts: it stays put while they cannot be read. */
+  #claimsSince: number | undefined;
   readonly #unresolved = new Map<string, { presented: PresentedRefreshToken; wrote: UnconfirmedWrite; until: number }>();
   #clockCheckedAt = -Infinity;
 
@@ -60,12 +62,17 @@ export class BackgroundWork {
    * most that long before its commit becomes visible) and the clock skew allowed between
    * instances; revocations are paged by (revoked_at, handle), so a burst stamped in one
    * millisecond is read whole. The first poll reaches back as far as a token can live.
+   *
+   * The two are read and advanced independently: revocations end sessions, and must keep
+   * arriving while the claim invalidations cannot be read (a table missing after a partial
+   * migration); those are logged, and read again from where they stopped once they can be.
    */
   async pollOnce(): Promise<void> {
     const manager = this.#manager;
     const started = manager.now();
-    const since = this.#since ?? started - manager.retentionMs;
-    let position: RevocationPosition = { revokedAt: since, handle: "" };
+    const oldest = started - manager.retentionMs;
+    const overlap = REVOCATION_POLL_MS + (manager.store.callTimeoutMs ?? 0) + CLOCK_SKEW_MS;
+    let position: RevocationPosition = { revokedAt: this.#since ?? oldest, handle: "" };
     for (;;) {
       const page = await manager.store.listRevokedSince(position, REVOKED_PAGE_SIZE);
       for (const { handle, revokedAt } of page) manager.revocations.add(handle, revokedAt);
@@ -75,11 +82,20 @@ export class BackgroundWork {
       // A burst of pages must not hold the event loop: requests go first.
       await new Promise((resolve) => setImmediate(resolve));
     }
-    for (const { userId, key, invalidatedAt } of await manager.store.listClaimInvalidationsSince(since)) {
-      manager.invalidations.add(userId, key, invalidatedAt);
+    this.#since = started - overlap;
+    try {
+      for (const { userId, key, invalidatedAt } of await manager.store.listClaimInvalidationsSince(Math.max(this.#claimsSince ?? oldest, oldest))) {
+        manager.invalidations.add(userId, key, invalidatedAt);
+      }
+      manager.invalidations.prune();
+      this.#claimsSince = started - overlap;
+    } catch (error) {
+      manager.diagnostics.fault(
+        "poll-claim-invalidations",
+        "could not read claim invalidations; revocations are still read, and the invalidations will be read from where they stopped once they can be",
+        error,
+      );
     }
-    manager.invalidations.prune();
-    this.#since = started - REVOCATION_POLL_MS - (manager.store.callTimeoutMs ?? 0) - CLOCK_SKEW_MS;
     await this.#checkClock();
   }
 
@@ -95,7 +111,8 @@ export class BackgroundWork {
     if (!store.databaseNow || Date.now() - this.#clockCheckedAt < CLOCK_CHECK_INTERVAL_MS) return;
     this.#clockCheckedAt = Date.now();
     const before = manager.now();
-    const database = await store.databaseNow();
+    // A database that cannot answer this is failing the poll's other queries too, and says so there.
+    const database = await store.databaseNow().catch(() => Number.NaN);
     const after = manager.now();
     const skew = (before + after) / 2 - database;
     if (!Number.isFinite(skew) || Math.abs(skew) <= CLOCK_SKEW_MS + (after - before) / 2) return;
