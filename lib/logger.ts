@@ -109,6 +109,8 @@ export function storeOperationOf(error: unknown): string | undefined {
 const FAULT_LOG_INTERVAL_MS = 30_000;
 /** Warn-once keys remembered (refused origins): a flood of made-up origins cannot grow it. */
 const MAX_ONCE_KEYS = 1000;
+/** Kinds and causes of faults remembered for rate limiting; past it the oldest goes. */
+const MAX_FAULT_KEYS = 1000;
 
 /**
  * The logger as latchkey uses it: faults rate-limited (an outage is one line per kind
@@ -138,9 +140,13 @@ export class Diagnostics {
     this.log.warn(message, fields);
   }
 
-  /** Logs a fault of this kind now (as an error), unless one was logged in the last 30 s. */
+  /**
+   * Logs a fault of this kind and cause now (as an error), unless one was logged in the
+   * last 30 s. Keyed by the cause too (the driver's code, never its message), so a second,
+   * different failure during an outage is not hidden behind the first.
+   */
   fault(kind: string, message: string, error?: unknown): void {
-    const line = this.#throttle(kind, message);
+    const line = this.#throttle(`${kind}\u0000${causeOf(error)}`, message);
     if (line !== undefined) this.log.error(line, error);
   }
 
@@ -157,10 +163,20 @@ export class Diagnostics {
       last.suppressed++;
       return undefined;
     }
+    if (!last && this.#faults.size >= MAX_FAULT_KEYS) this.#faults.delete(this.#faults.keys().next().value as string);
     this.#faults.set(kind, { loggedAt: now, suppressed: 0 });
     const suppressed = last?.suppressed ?? 0;
     return suppressed > 0 ? `${message} (and ${suppressed} more like it in the last ${Math.round((now - (last?.loggedAt ?? now)) / 1000)} s)` : message;
   }
+}
+
+// The class of a failure, to tell causes apart: a code or number, never a message, which
+// could carry anything the failing code put in it.
+function causeOf(error: unknown): string {
+  const { code, errno } = (error ?? {}) as { code?: unknown; errno?: unknown };
+  if (typeof code === "string") return code;
+  if (typeof errno === "number") return `errno ${errno}`;
+  return error instanceof Error ? error.name : typeof error;
 }
 
 // Driver errors carry a code and a message about the connection, never our tokens

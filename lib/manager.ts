@@ -6,6 +6,7 @@ import { metrics } from "./metrics";
 import type { ResolvedOptions } from "./options/resolve";
 import { PollWatch } from "./poll-watch";
 import { ClaimInvalidations, RevocationList } from "./revocations";
+import { ClaimAbsences } from "./sessions/claim-absences";
 import type { SessionRecord, SessionStore } from "./store/store";
 import { MAX_ACCESS_TOKEN_LENGTH, signAccessToken, type AccessClaims, type TokenSettings } from "./tokens/access";
 import type { PresentedRefreshToken } from "./tokens/refresh";
@@ -33,7 +34,7 @@ export interface Workers {
   /** Stops the timers after a last try at what they still had to do. */
   stop(): Promise<void>;
   /** Remembers a rotation of `presented` whose outcome is unknown, to resolve once the store answers. */
-  resolveLater(handle: string, presented: PresentedRefreshToken): void;
+  resolveLater(handle: string, presented: PresentedRefreshToken, wrote: Pick<SessionRecord, "rotatedAt" | "lastRefreshedAt">): void;
   /** This instance's unresolved rotation of one of `tokens`, if any: the next refresh with it resolves it. */
   pendingResolution(handle: string, tokens: PresentedRefreshToken[]): PresentedRefreshToken | undefined;
   resolved(handle: string): void;
@@ -54,6 +55,8 @@ export class SessionManager {
   readonly keys: KeyRing;
   readonly revocations: RevocationList;
   readonly invalidations: ClaimInvalidations;
+  /** Claims whose fetch found no value, believed for their max age (not fetched on every request). */
+  readonly absences = new ClaimAbsences();
   readonly diagnostics: Diagnostics;
   readonly tokenSettings: TokenSettings;
   readonly verified: VerifiedTokenCache;
@@ -62,6 +65,8 @@ export class SessionManager {
   #background: Workers | undefined;
   /** How long a revoked session's tokens (or a claim's old value) may still be presented. */
   readonly retentionMs: number;
+  // How far the clock option stood from the wall clock at start-up (0 unless it is a custom clock).
+  readonly #clockOffset: number;
   #storeReady: Promise<void> | undefined;
   #ready: Promise<void> | undefined;
   #isReady = false;
@@ -69,6 +74,7 @@ export class SessionManager {
   constructor(options: ResolvedOptions, store: SessionStore) {
     this.options = options;
     this.store = store;
+    this.#clockOffset = options.clock() - Date.now();
     this.diagnostics = new Diagnostics(resolveLogger(options.logger), options.debug);
     this.keys = new KeyRing(store, {
       algorithm: options.algorithm,
@@ -112,6 +118,18 @@ export class SessionManager {
 
   now(): number {
     return this.options.clock();
+  }
+
+  /**
+   * The time on the clock instances share for the refresh grace window: the database's,
+   * read under the row lock (`databaseNow`), or this instance's when the store gives none
+   * (the memory store lives in one process, with one clock). A `clock` option that runs
+   * away from the wall clock (a test's fake clock) moves it by as much as it moved since
+   * start-up, so simulated time still passes; one merely set apart from the others does not.
+   */
+  sharedNow(databaseNow: number | undefined): number {
+    if (databaseNow === undefined || !Number.isFinite(databaseNow)) return this.now();
+    return databaseNow + (this.now() - Date.now()) - this.#clockOffset;
   }
 
   /** True once {@link ready} has resolved: verification then needs no I/O at all. */

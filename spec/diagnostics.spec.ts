@@ -118,3 +118,91 @@ describe("ready()", () => {
     await stores.cleanup();
   });
 });
+
+// Issue 19, I3: distinct causes of one kind of fault are each logged, and a claim
+// invalidations poll that fails does not hold revocations back.
+describeEachStore("faults in the log", (stores) => {
+  const failure = (code: string, errno?: number) => Object.assign(new Error(`simulated ${code}`), { code, ...(errno ? { errno } : {}) });
+  function codes() {
+    const lines: { level: string; message: string; code?: unknown }[] = [];
+    const logger = {
+      warn: (message: string) => void lines.push({ level: "warn", message }),
+      error: (message: string, error?: unknown) => void lines.push({ level: "error", message, code: (error as { code?: unknown } | undefined)?.code }),
+      debug: () => {},
+    };
+    return { lines, logger };
+  }
+
+  it("logs each distinct cause of one kind of fault, each once while it lasts", async () => {
+    const log = codes();
+    const store = stores.create();
+    const { app, sessions } = createApp({ store, logger: log.logger });
+    await sessions.ready();
+    let calls = 0;
+    Object.assign(store, {
+      createSession: async () => {
+        throw calls++ % 2 === 0 ? failure("ECONNREFUSED") : failure("ER_NO_SUCH_TABLE", 1146);
+      },
+    });
+    for (let i = 0; i < 6; i++) await request(app).post("/login").send({ userId: `u${i}` }).expect(503);
+    expect(log.lines.filter((line) => line.level === "error")).toEqual([
+      { level: "error", message: "could not store a new session", code: "ECONNREFUSED" },
+      { level: "error", message: "could not store a new session", code: "ER_NO_SUCH_TABLE" },
+    ]);
+    await sessions.close();
+  });
+
+  it("keeps reading revocations, from a moving position, while claim invalidations cannot be read, and says why", async () => {
+    const [storeA, storeB] = stores.pair();
+    const a = createApp({ store: storeA });
+    const { access, handle } = await login(a.app);
+    const log = codes();
+    const positions: number[] = [];
+    const listRevokedSince = storeB.listRevokedSince.bind(storeB);
+    const b = createApp({ store: storeB, logger: log.logger });
+    await b.sessions.ready();
+    Object.assign(storeB, {
+      listClaimInvalidationsSince: async () => {
+        throw failure("ER_NO_SUCH_TABLE", 1146);
+      },
+      listRevokedSince: (since: { revokedAt: number; handle: string }, limit: number) => {
+        positions.push(since.revokedAt);
+        return listRevokedSince(since, limit);
+      },
+    });
+    await request(b.app).get("/api/me").set("Cookie", accessCookie(access)).expect(200);
+    await a.sessions.revokeSession(handle);
+    await new Promise((resolve) => setTimeout(resolve, 4_500)); // two polls
+    await request(b.app).get("/api/me").set("Cookie", accessCookie(access)).expect(401);
+    expect(positions.length).toBeGreaterThanOrEqual(2);
+    expect(positions.at(-1)).toBeGreaterThan(positions[0] as number);
+    expect(log.lines.filter((line) => line.level === "error")).toEqual([
+      {
+        level: "error",
+        message: "could not read claim invalidations; revocations are still read, and the invalidations will be read from where they stopped once they can be",
+        code: "ER_NO_SUCH_TABLE",
+      },
+    ]);
+    await a.sessions.close();
+    await b.sessions.close();
+  }, 15_000);
+
+  it("lets a new instance start, refusing recently revoked sessions, while claim invalidations cannot be read", async () => {
+    const [storeA, storeB] = stores.pair();
+    const a = createApp({ store: storeA });
+    const revoked = await login(a.app, "u1");
+    const live = await login(a.app, "u2");
+    await a.sessions.revokeSession(revoked.handle);
+    Object.assign(storeB, {
+      listClaimInvalidationsSince: async () => {
+        throw failure("ER_NO_SUCH_TABLE", 1146);
+      },
+    });
+    const b = createApp({ store: storeB });
+    await expect(b.sessions.ready()).resolves.toBeUndefined();
+    await request(b.app).get("/api/me").set("Cookie", accessCookie(revoked.access)).expect(401);
+    await request(b.app).get("/api/me").set("Cookie", accessCookie(live.access)).expect(200);
+    await a.sessions.close();
+    await b.sessions.close();
+  });
+});

@@ -195,7 +195,7 @@ describeEachStore("freshness: authTime, requireFresh, reauthenticate", (stores) 
   });
 
   describe("res.createSession(userId, { reauthenticate: true })", () => {
-    it("renews authTime in place for a live session of the same user: same handle, same refresh token, new access token", async () => {
+    it("renews authTime in place for a live session of the same user: same handle, new access token, new refresh token of a new lineage", async () => {
       const clock = fakeClock();
       const t0 = clock.now();
       const { app, sessions, created } = build({ store: stores.create(), clock: clock.now });
@@ -210,8 +210,11 @@ describeEachStore("freshness: authTime, requireFresh, reauthenticate", (stores) 
         .expect(200);
       const t1 = t0 + 10 * MINUTE;
       expect(res.body).toEqual({ handle: first.handle, authTime: t1 });
-      // Only the access token is re-issued; the refresh token stays as it was.
-      expect([...setCookies(res).keys()]).toEqual(["sAccessToken"]);
+      // Both tokens are re-issued (issue 19, RA1): the refresh token on a new lineage.
+      expect([...setCookies(res).keys()].sort()).toEqual(["sAccessToken", "sRefreshToken"]);
+      const renewedRefresh = tokensOf(res).refresh;
+      expect(renewedRefresh.split(".")[0]).toBe(first.handle);
+      expect(renewedRefresh.split(".")[1]).not.toBe(first.refresh.split(".")[1]);
       const renewed = tokensOf(res).access;
       expect(decodeJwtPart(renewed, 1)).toMatchObject({ sub: "u1", sid: first.handle, authTime: t1 / 1000, iat: t1 / 1000 });
       expect(decodeFrontToken(res.headers["front-token"] as string).up).toEqual(decodeJwtPart(renewed, 1));
@@ -222,13 +225,13 @@ describeEachStore("freshness: authTime, requireFresh, reauthenticate", (stores) 
       const fresh = await request(app).get("/api/fresh").set("Cookie", accessCookie(renewed)).expect(200);
       expect(fresh.body.authTime).toBe(t1);
 
-      // The old refresh token still refreshes, and its tokens keep the renewed authTime.
+      // The new refresh token refreshes, and its tokens keep the renewed authTime.
       clock.advance(16 * MINUTE);
-      const refreshed = await request(app).post(REFRESH).set("Cookie", refreshCookie(first.refresh)).expect(200);
+      const refreshed = await request(app).post(REFRESH).set("Cookie", refreshCookie(renewedRefresh)).expect(200);
       expect(decodeJwtPart(tokensOf(refreshed).access, 1)).toMatchObject({ sid: first.handle, authTime: t1 / 1000 });
     });
 
-    it("renews in header mode the same way: st-access-token and front-token, no cookie, no new refresh token", async () => {
+    it("renews in header mode the same way: st-access-token, st-refresh-token and front-token, no cookie", async () => {
       const clock = fakeClock();
       const t0 = clock.now();
       const { app } = build({ store: stores.create(), clock: clock.now });
@@ -242,11 +245,54 @@ describeEachStore("freshness: authTime, requireFresh, reauthenticate", (stores) 
         .expect(200);
       expect(res.body.handle).toBe(first.body.handle);
       expect(res.headers["set-cookie"]).toBeUndefined();
-      expect(res.headers["st-refresh-token"]).toBeUndefined();
+      expect(res.headers["st-refresh-token"]).toMatch(new RegExp(`^${first.body.handle}\\.`));
+      expect(res.headers["st-refresh-token"]).not.toBe(first.headers["st-refresh-token"]);
       const renewed = res.headers["st-access-token"] as string;
       expect(decodeJwtPart(renewed, 1)).toMatchObject({ sid: first.body.handle, authTime: (t0 + 10 * MINUTE) / 1000 });
       expect(decodeFrontToken(res.headers["front-token"] as string).up.authTime).toBe((t0 + 10 * MINUTE) / 1000);
       await request(app).get("/api/fresh").set("Authorization", `Bearer ${renewed}`).expect(200);
+    });
+
+    // Issue 19, RA1: a refresh token copied before the step-up must not earn the fresh authTime.
+    it.each([0, 20 * MINUTE])("takes the refresh token from before the step-up for theft %d ms after it: no access token passing requireFresh(300), session revoked", async (wait) => {
+      const clock = fakeClock();
+      const theft: string[] = [];
+      const { app, sessions } = build({ store: stores.create(), clock: clock.now, refreshGrace: "10s", onTheftDetected: (event) => void theft.push(event.handle) });
+      const first = await login(app, "u1");
+      const copied = first.refresh; // taken before the step-up
+      clock.advance(10 * MINUTE);
+      const res = await request(app)
+        .post("/login")
+        .set("Cookie", [accessCookie(first.access), refreshCookie(first.refresh)].join("; "))
+        .send({ userId: "u1", options: { reauthenticate: true } })
+        .expect(200);
+      clock.advance(wait);
+
+      const stolen = await request(app).post(REFRESH).set("Cookie", refreshCookie(copied)).expect(401);
+      expect(stolen.body).toEqual({ message: "token theft detected" });
+      expect(tokensOf(stolen).access).toBe("");
+      expect(theft).toEqual([first.handle]);
+      expect((await sessions.getSessionInformation(first.handle))?.revokedAt).toBe(clock.now());
+      // Nothing of the session passes any more, the step-up's tokens included.
+      await request(app).post(REFRESH).set("Cookie", refreshCookie(tokensOf(res).refresh)).expect(401);
+      await request(app).get("/api/fresh").set("Cookie", accessCookie(tokensOf(res).access)).expect(401);
+    });
+
+    it("gives a new refresh token that works: it refreshes, and its access tokens pass requireFresh(300)", async () => {
+      const clock = fakeClock();
+      const { app } = build({ store: stores.create(), clock: clock.now });
+      const first = await login(app, "u1");
+      clock.advance(10 * MINUTE);
+      const res = await request(app)
+        .post("/login")
+        .set("Cookie", [accessCookie(first.access), refreshCookie(first.refresh)].join("; "))
+        .send({ userId: "u1", options: { reauthenticate: true } })
+        .expect(200);
+      clock.advance(MINUTE);
+      const refreshed = await request(app).post(REFRESH).set("Cookie", refreshCookie(tokensOf(res).refresh)).expect(200);
+      await request(app).get("/api/fresh").set("Cookie", accessCookie(tokensOf(refreshed).access)).expect(200);
+      clock.advance(MINUTE);
+      await request(app).post(REFRESH).set("Cookie", refreshCookie(tokensOf(refreshed).refresh)).expect(200);
     });
 
     it("starts a new session (ending the carried one) when the carried session belongs to another user", async () => {

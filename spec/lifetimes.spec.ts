@@ -522,6 +522,38 @@ describeEachStore("per-login lifetimes", (stores) => {
     await expect(fixture.sessions.createNewSessionWithoutRequestResponse("rita", options as never)).rejects.toThrow(new TypeError(message));
     expect(await fixture.sessions.getAllSessionHandlesForUser("rita")).toEqual([]);
   });
+
+  // Issue 19, LT1: a login may shorten the deployment's lifetimes, never lengthen them, and
+  // nothing past what a cookie and the stores can hold reaches a row.
+  it.each([
+    [{ sessionTtl: { absolute: "181d" } }, "latchkey: createSession option sessionTtl.absolute (15638400s) must not exceed the middleware's absoluteTtl (15552000s)."],
+    [{ sessionTtl: { idle: "181d" } }, "latchkey: createSession option sessionTtl.idle (15638400s) must not exceed the middleware's absoluteTtl (15552000s)."],
+    [{ sessionTtl: { idle: "99999999999999d" } }, "latchkey: createSession option sessionTtl.idle (8639999999999914000s) must not exceed the middleware's absoluteTtl (15552000s)."],
+    [{ sessionTtl: { absolute: 1e300 } }, "latchkey: createSession option sessionTtl.absolute (1e+300s) must not exceed the middleware's absoluteTtl (15552000s)."],
+    [{ sessionTtl: { idle: 3600.0005 } }, "latchkey: createSession option sessionTtl.idle must be a whole number of milliseconds (got 3600.0005s)."],
+  ])("refuses %j, above what the deployment allows, with a TypeError naming the limit, and writes nothing", async (options, message) => {
+    const res = await request(fixture.app).post("/login/with").send({ userId: "rita", options }).expect(400);
+    expect(res.body).toEqual({ message });
+    expect(setCookies(res).size).toBe(0);
+    await expect(fixture.sessions.createNewSessionWithoutRequestResponse("rita", options as never)).rejects.toThrow(new TypeError(message));
+    expect(await fixture.sessions.getAllSessionHandlesForUser("rita")).toEqual([]);
+  });
+
+  it.each([
+    [{ sessionTtl: { absolute: "3000000d" } }, "latchkey: createSession option sessionTtl.absolute (259200000000s) would end a session after 9999-12-31, the last date a cookie's Expires can carry: at most 251606433599s from now."],
+    [{}, "latchkey: option absoluteTtl (8639999999999914000s) would end a session after 9999-12-31, the last date a cookie's Expires can carry: at most 251606433599s from now."],
+  ])("with an absoluteTtl past what cookies can carry, refuses %j with a TypeError naming the limit, and writes nothing", async (options, message) => {
+    const huge = lifetimeApp({ store: stores.create(), clock: clock.now, refreshTokenTtl: "30d", absoluteTtl: "99999999999999d", accessTokenTtl: "15m" });
+    try {
+      const res = await request(huge.app).post("/login/with").send({ userId: "rita", options }).expect(400);
+      expect(res.body).toEqual({ message });
+      expect(setCookies(res).size).toBe(0);
+      await expect(huge.sessions.createNewSessionWithoutRequestResponse("rita", options as never)).rejects.toThrow(new TypeError(message));
+      expect(await huge.sessions.getAllSessionHandlesForUser("rita")).toEqual([]);
+    } finally {
+      await huge.sessions.close();
+    }
+  });
 });
 
 describeEachStore("default lifetimes", (stores) => {

@@ -1,4 +1,5 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import type { SessionStore } from "../lib";
 import {
   accessCookie,
   createApp,
@@ -208,5 +209,74 @@ describeEachStore("what theft detection logs", (stores) => {
       },
     ]);
     for (const part of stolen.refresh.split(".").slice(1)) expect(JSON.stringify(events.theft)).not.toContain(part);
+  });
+});
+
+// Issue 19, LG1: a session created by 0.1 has `<handle>.<secret>` tokens and no lineage;
+// its first rotation under 0.2 derives one from the presented token. The 0.1 token must
+// stay recognisable as an ancestor however many rotations later.
+describeEachStore("refresh-token theft detection for sessions created by 0.1", (stores) => {
+  const now = Date.UTC(2026, 10, 28, 12, 0, 0);
+
+  async function legacySession(store: SessionStore): Promise<{ handle: string; token: string }> {
+    const handle = randomUUID();
+    const token = `${handle}.${randomBytes(32).toString("base64url")}`; // the 0.1 shape
+    await store.createSession({
+      handle,
+      userId: "victim",
+      refreshTokenHash: createHash("sha256").update(token).digest(),
+      prevRefreshTokenHash: null,
+      lineageHash: null, // 0.1 kept none
+      rotatedAt: null,
+      undelivered: false,
+      accessTokenPayload: {},
+      sessionData: {},
+      createdAt: now,
+      lastRefreshedAt: now,
+      authTime: now,
+      expiresAt: now + 30 * 86_400_000,
+      absoluteExpiresAt: now + 180 * 86_400_000,
+      idleTtl: null,
+      persistent: true,
+      revokedAt: null,
+      ip: null,
+      userAgent: null,
+      lastIp: null,
+      lastUserAgent: null,
+    });
+    return { handle, token };
+  }
+
+  it.each([2, 3])("takes the 0.1 token for theft after the thief refreshed it %d times: session revoked, onTheftDetected", async (times) => {
+    const clock = fakeClock(now);
+    const store = stores.create();
+    const fixture = createApp({ store, clock: clock.now, refreshGrace: "10s" });
+    await fixture.sessions.ready();
+    const { handle, token } = await legacySession(store);
+    let refresh = token;
+    for (let i = 0; i < times; i++) {
+      clock.advance(1000);
+      refresh = tokensOf(await request(fixture.app).post(REFRESH).set("Cookie", refreshCookie(refresh)).set("User-Agent", THIEF_UA).expect(200)).refresh;
+    }
+    const res = await request(fixture.app).post(REFRESH).set("Cookie", refreshCookie(token)).set("User-Agent", VICTIM_UA).expect(401);
+    expect(res.body).toEqual({ message: "token theft detected" });
+    expect(fixture.events.theft).toEqual([expect.objectContaining({ handle, userId: "victim", clientUserAgent: VICTIM_UA })]);
+    expect((await fixture.sessions.getSessionInformation(handle))?.revokedAt).toBe(clock.now());
+    await request(fixture.app).post(REFRESH).set("Cookie", refreshCookie(refresh)).expect(401);
+  });
+
+  it("still takes a made-up token in the 0.1 shape for a guess once the session has a lineage", async () => {
+    const clock = fakeClock(now);
+    const store = stores.create();
+    const fixture = createApp({ store, clock: clock.now });
+    await fixture.sessions.ready();
+    const { handle, token } = await legacySession(store);
+    const first = tokensOf(await request(fixture.app).post(REFRESH).set("Cookie", refreshCookie(token)).expect(200)).refresh;
+    clock.advance(1000);
+    await request(fixture.app).post(REFRESH).set("Cookie", refreshCookie(first)).expect(200);
+    const guess = `${handle}.${randomBytes(32).toString("base64url")}`;
+    const res = await request(fixture.app).post(REFRESH).set("Cookie", refreshCookie(guess)).expect(401);
+    expect(res.body).toEqual({ message: "unauthorised" });
+    expect(fixture.events.theft).toEqual([]);
   });
 });

@@ -80,6 +80,30 @@ describe("answers whose outcome is unknown", () => {
     expect(late.body).toEqual({ message: "token theft detected" });
   }, 30_000);
 
+  // Issue 19, UO1: the client's retry reached another instance first, within the window,
+  // and got the successor there; the 503'd instance resolves only afterwards.
+  it("does not mark the successor undelivered once another instance delivered it: the old token after the window is theft", async () => {
+    const { a, b, direct, clock } = instances();
+    const { refresh: token, handle } = await login(a.app);
+    proxy.freezeFromCommit();
+    const seen = proxy.commitSeen();
+    await refresh(a, token).expect(503);
+    await seen;
+    // The node applies the COMMIT, but this instance hears nothing yet: its resolution waits.
+    proxy.thaw();
+    proxy.stall();
+    clock.advance(1000);
+    const retry = await refresh(b, token).expect(200); // within the window, on another instance
+    await proxy.pass();
+    await new Promise((resolve) => setTimeout(resolve, 3_000)); // A's resolution runs (every second, 1 s deadline)
+    expect((await direct.findSession(handle))?.undelivered).toBe(false);
+
+    clock.advance(12_000); // past the 10 s grace window
+    const late = await refresh(b, token).expect(401);
+    expect(late.body).toEqual({ message: "token theft detected" });
+    expect(tokensOf(retry).refresh).not.toBe(token);
+  }, 30_000);
+
   it("resolves on the same instance too: the client's retry there earns the successor", async () => {
     const { a, clock } = instances();
     const { refresh: token } = await login(a.app);

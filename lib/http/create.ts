@@ -44,8 +44,9 @@ export async function createSessionOnResponse(
   if (previous && options.reauthenticate && previous.sub === userId) {
     const renewed = await reauthenticate(manager, previous.sid, userId, options);
     if (renewed) {
-      transfer.setAccessToken(req, res, mode, renewed.accessToken, renewed.claims, renewed.record);
-      return place(runtime, req, res, mode, { claims: renewed.claims, accessToken: renewed.accessToken });
+      // A step-up moves the session onto a new lineage (RA1): both tokens are new.
+      transfer.setTokens(req, res, mode, renewed, renewed.record);
+      return place(runtime, req, res, mode, { claims: renewed.claims, accessToken: renewed.accessToken, refreshToken: renewed.refreshToken });
     }
   }
   if (previous) await revokeSession(manager, previous.sid, "re-login", client);

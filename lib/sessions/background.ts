@@ -1,8 +1,9 @@
+import { hostname } from "node:os";
 import type { SessionManager, Workers } from "../manager";
 import type { RevocationPosition } from "../store/store";
 import type { PresentedRefreshToken } from "../tokens/refresh";
 import { cleanup } from "./admin";
-import { decideUndelivered } from "./rotation";
+import { decideUndelivered, type UnconfirmedWrite } from "./rotation";
 
 /** How often each instance asks for recent revocations and claim changes: the propagation lag bound. */
 export const REVOCATION_POLL_MS = 2000;
@@ -12,6 +13,8 @@ export const REVOKED_PAGE_SIZE = 10_000;
 const CLOCK_SKEW_MS = 5000;
 /** How often, and for how long, an unknown rotation outcome is retried in the background. */
 const RESOLVE_INTERVAL_MS = 1000;
+/** How often an instance compares its clock with the database's. */
+const CLOCK_CHECK_INTERVAL_MS = 60_000;
 const RESOLVE_FOR_MS = 10 * 60_000;
 
 /**
@@ -23,9 +26,12 @@ const RESOLVE_FOR_MS = 10 * 60_000;
 export class BackgroundWork implements Workers {
   readonly #manager: SessionManager;
   #timers: NodeJS.Timeout[] = [];
-  /** Where the next poll starts, in ms (its window overlaps the previous one's). */
+  /** Where the next poll of revocations starts, in ms (its window overlaps the previous one's). */
   #since: number | undefined;
-  readonly #unresolved = new Map<string, { presented: PresentedRefreshToken; until: number }>();
+  /** Where the next poll of claim invalidations starts: it stays put while they cannot be read. */
+  #claimsSince: number | undefined;
+  readonly #unresolved = new Map<string, { presented: PresentedRefreshToken; wrote: UnconfirmedWrite; until: number }>();
+  #clockCheckedAt = -Infinity;
   /** When the last successful poll started, and the last {@link pollIfStale} attempt, in ms; the poll it runs. */
   #polledAt = -Infinity;
   #attemptedAt = -Infinity;
@@ -61,12 +67,17 @@ export class BackgroundWork implements Workers {
    * most that long before its commit becomes visible) and the clock skew allowed between
    * instances; revocations are paged by (revoked_at, handle), so a burst stamped in one
    * millisecond is read whole. The first poll reaches back as far as a token can live.
+   *
+   * The two are read and advanced independently: revocations end sessions, and must keep
+   * arriving while the claim invalidations cannot be read (a table missing after a partial
+   * migration); those are logged, and read again from where they stopped once they can be.
    */
   async pollOnce(): Promise<void> {
     const manager = this.#manager;
     const started = manager.now();
-    const since = this.#since ?? started - manager.retentionMs;
-    let position: RevocationPosition = { revokedAt: since, handle: "" };
+    const oldest = started - manager.retentionMs;
+    const overlap = REVOCATION_POLL_MS + (manager.store.callTimeoutMs ?? 0) + CLOCK_SKEW_MS;
+    let position: RevocationPosition = { revokedAt: this.#since ?? oldest, handle: "" };
     for (;;) {
       const page = await manager.store.listRevokedSince(position, REVOKED_PAGE_SIZE);
       for (const { handle, revokedAt } of page) manager.revocations.add(handle, revokedAt);
@@ -76,12 +87,22 @@ export class BackgroundWork implements Workers {
       // A burst of pages must not hold the event loop: requests go first.
       await new Promise((resolve) => setImmediate(resolve));
     }
-    for (const { userId, key, invalidatedAt } of await manager.store.listClaimInvalidationsSince(since)) {
-      manager.invalidations.add(userId, key, invalidatedAt);
+    this.#since = started - overlap;
+    try {
+      for (const { userId, key, invalidatedAt } of await manager.store.listClaimInvalidationsSince(Math.max(this.#claimsSince ?? oldest, oldest))) {
+        manager.invalidations.add(userId, key, invalidatedAt);
+      }
+      manager.invalidations.prune();
+      this.#claimsSince = started - overlap;
+    } catch (error) {
+      manager.diagnostics.fault(
+        "poll-claim-invalidations",
+        "could not read claim invalidations; revocations are still read, and the invalidations will be read from where they stopped once they can be",
+        error,
+      );
     }
-    manager.invalidations.prune();
-    this.#since = started - REVOCATION_POLL_MS - (manager.store.callTimeoutMs ?? 0) - CLOCK_SKEW_MS;
     this.#polledAt = started;
+    await this.#checkClock();
   }
 
   /**
@@ -115,9 +136,33 @@ export class BackgroundWork implements Workers {
     return this.#staleFailing || this.#stalePoll === undefined ? Promise.resolve() : this.#stalePoll;
   }
 
+  /**
+   * Revocation and claim stamps come from each instance's clock, and every instance reads
+   * them against its own: past the skew the poll's overlap allows, revocations can be missed
+   * and `iat` refused. Says so, once, naming this instance. (The refresh grace window runs on
+   * the database's clock and needs no agreement.)
+   */
+  async #checkClock(): Promise<void> {
+    const manager = this.#manager;
+    const store = manager.store;
+    if (!store.databaseNow || Date.now() - this.#clockCheckedAt < CLOCK_CHECK_INTERVAL_MS) return;
+    this.#clockCheckedAt = Date.now();
+    const before = manager.now();
+    // A database that cannot answer this is failing the poll's other queries too, and says so there.
+    const database = await store.databaseNow().catch(() => Number.NaN);
+    const after = manager.now();
+    const skew = (before + after) / 2 - database;
+    if (!Number.isFinite(skew) || Math.abs(skew) <= CLOCK_SKEW_MS + (after - before) / 2) return;
+    manager.diagnostics.warnOnce(
+      "clock-skew-database",
+      `the clock of this instance (${hostname()}, pid ${process.pid}) is ${Math.round(Math.abs(skew) / 1000)} s ${skew > 0 ? "ahead of" : "behind"} the database's, ` +
+        `beyond the ${CLOCK_SKEW_MS / 1000} s the instances' clocks may differ: revocations may reach it late and its access tokens may be refused elsewhere. Synchronise it (NTP).`,
+    );
+  }
+
   /** Remembers a rotation of `presented` whose outcome is unknown, to resolve once the store answers. */
-  resolveLater(handle: string, presented: PresentedRefreshToken): void {
-    this.#unresolved.set(handle, { presented, until: this.#manager.now() + RESOLVE_FOR_MS });
+  resolveLater(handle: string, presented: PresentedRefreshToken, wrote: UnconfirmedWrite): void {
+    this.#unresolved.set(handle, { presented, wrote, until: this.#manager.now() + RESOLVE_FOR_MS });
   }
 
   /** This instance's unresolved rotation of one of `tokens`, if any: the next refresh with it resolves it. */
@@ -135,13 +180,13 @@ export class BackgroundWork implements Workers {
   // counting as theft.
   async #resolveAll(): Promise<void> {
     const manager = this.#manager;
-    for (const [handle, { presented, until }] of this.#unresolved) {
+    for (const [handle, { presented, wrote, until }] of this.#unresolved) {
       if (manager.now() > until) {
         this.#unresolved.delete(handle);
         manager.log.warn(`gave up resolving the outcome of a refresh of session ${handle}; its next refresh may count as theft`);
         continue;
       }
-      await manager.store.updateSession(handle, (row) => decideUndelivered(row, presented, manager.keys.successorSecret));
+      await manager.store.updateSession(handle, (row) => decideUndelivered(row, presented, manager.keys.successorSecret, wrote));
       this.#unresolved.delete(handle);
     }
   }

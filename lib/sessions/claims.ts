@@ -6,6 +6,7 @@ import type { SessionManager } from "../manager";
 import type { SessionRecord } from "../store/store";
 import { mergePayload } from "../validate";
 import { updateAccessTokenPayload } from "./admin";
+import { ABSENCE_MAX_AGE_MS } from "./claim-absences";
 
 /**
  * Session claims at run time: fetched into the payload at login, fetched again when a
@@ -38,7 +39,11 @@ export async function fetchMissingClaims(manager: SessionManager, record: Sessio
   return (await updateAccessTokenPayload(manager, record.handle, update)) ?? record;
 }
 
-/** The claims a request's validators need fetched again (and invalidated registered ones), deduplicated. */
+/**
+ * The claims a request's validators need fetched again (and invalidated registered ones),
+ * deduplicated. A claim whose last fetch found no value, within its max age and with no
+ * invalidation since, is not fetched again: its validators answer from what the token holds.
+ */
 export function staleClaims(
   manager: SessionManager,
   validators: readonly SessionClaimValidator[],
@@ -49,7 +54,9 @@ export function staleClaims(
   const stale = new Map<string, SessionClaim<unknown>>();
   for (const validator of validators) {
     const claim = validator.claim;
-    if (claim && (validator.shouldRefetch(payload, now) || invalidated(manager, claim, userId, payload))) stale.set(claim.key, claim);
+    if (!claim) continue;
+    if (invalidated(manager, claim, userId, payload)) stale.set(claim.key, claim);
+    else if (validator.shouldRefetch(payload, now) && !knownAbsent(manager, claim, userId, payload, now)) stale.set(claim.key, claim);
   }
   if (!manager.invalidations.empty) {
     for (const claim of manager.options.claims) {
@@ -65,7 +72,7 @@ export async function refetchClaims(
   claims: readonly SessionClaim<unknown>[],
   session: { userId: string; handle: string; accessTokenPayload: Readonly<Record<string, unknown>> },
 ): Promise<SessionRecord | null> {
-  const update = await fetchUpdates(manager, claims, session.userId, session.handle, session.accessTokenPayload);
+  const update = await fetchUpdates(manager, claims, session.userId, session.handle, session.accessTokenPayload, { rememberAbsence: true });
   return updateAccessTokenPayload(manager, session.handle, update);
 }
 
@@ -117,14 +124,36 @@ function invalidated(manager: SessionManager, claim: SessionClaim<unknown>, user
   return at !== undefined && (claim.getLastFetchedTime(payload) ?? -Infinity) < at;
 }
 
+// A claim recorded absent is believed while its max age lasts, unless invalidated since
+// the fetch that found it absent began.
+function knownAbsent(manager: SessionManager, claim: SessionClaim<unknown>, userId: string, payload: Readonly<Record<string, unknown>>, now: number): boolean {
+  const handle = payload.sid;
+  if (typeof handle !== "string") return false;
+  const maxAgeMs = claim.defaultMaxAgeInSeconds === undefined ? ABSENCE_MAX_AGE_MS : claim.defaultMaxAgeInSeconds * 1000;
+  const since = manager.absences.absentSince(handle, claim.key, now, maxAgeMs);
+  if (since === undefined) return false;
+  const at = manager.invalidations.empty ? undefined : manager.invalidations.invalidatedAt(userId, claim.key);
+  return at === undefined || since >= at;
+}
+
 async function fetchUpdates(
   manager: SessionManager,
   claims: readonly SessionClaim<unknown>[],
   userId: string,
   handle: string,
   payload: Readonly<Record<string, unknown>>,
+  options: { rememberAbsence?: boolean } = {},
 ): Promise<Record<string, unknown>> {
+  // Stamped with when the fetch began, not when it answered: an invalidateClaim that lands
+  // while fetchValue runs may have been made after the value was read, so it must win and
+  // the next request fetch again.
+  const startedAt = manager.now();
   const values = await Promise.all(claims.map((claim) => claim.fetchValue(userId, { handle, accessTokenPayload: payload })));
-  const now = manager.now();
-  return Object.assign({}, ...claims.map((claim, i) => claim.buildUpdate(values[i], now))) as Record<string, unknown>;
+  // Only a validator's refetch is remembered: the fetches of a login or a refresh are not
+  // asked for by a validator, and the first validator that needs the claim looks once more.
+  claims.forEach((claim, i) => {
+    if (values[i] !== undefined) manager.absences.forget(handle, claim.key);
+    else if (options.rememberAbsence) manager.absences.record(handle, claim.key, startedAt);
+  });
+  return Object.assign({}, ...claims.map((claim, i) => claim.buildUpdate(values[i], startedAt))) as Record<string, unknown>;
 }

@@ -2,7 +2,7 @@ import { parseDuration } from "../duration";
 import { storeUnavailable } from "../errors";
 import type { ClientInfo } from "../hooks";
 import type { IssuedSession, SessionManager } from "../manager";
-import { OUTCOME_UNKNOWN, type RevokedSession, type SessionRecord } from "../store/store";
+import { OUTCOME_UNKNOWN, type RevokedSession, type SessionRecord, type SessionUpdate } from "../store/store";
 import { hashLineage, hashRefreshToken, newRefreshToken, newSessionHandle, sameHash } from "../tokens/refresh";
 import { checkPayload, checkSessionData, checkUserId, mergePayload } from "../validate";
 import { isLive } from "./admin";
@@ -63,32 +63,39 @@ export async function createSession(manager: SessionManager, userId: unknown, in
 
 /**
  * Renews a live session's `authTime` in place (a step-up re-authentication), applying the
- * login's payload and session data; resolves to its new access token, or `null` when the
- * session is not live or belongs to another user (then the login creates a new one).
- * The refresh token does not change.
+ * login's payload and session data; resolves to its new tokens, or `null` when the session
+ * is not live or belongs to another user (then the login creates a new one).
+ *
+ * The refresh token is replaced by one of a new lineage: a copy taken before the step-up
+ * must not earn access tokens carrying the fresh `authTime`. The replaced token is kept as
+ * the previous one, and its successor is not the new token, so presenting it later is
+ * theft at once, with no grace window: it cannot be a second tab's honest race, because
+ * the rotation it would race is not one it could have caused. Older tokens of the old
+ * lineage, stale already, are refused without ending the session.
  */
-export async function reauthenticate(
-  manager: SessionManager,
-  handle: string,
-  userId: string,
-  input: NewSessionInput,
-): Promise<Omit<IssuedSession, "refreshToken"> | null> {
+export async function reauthenticate(manager: SessionManager, handle: string, userId: string, input: NewSessionInput): Promise<IssuedSession | null> {
   const payload = input.accessTokenPayload === undefined ? undefined : checkPayload(input.accessTokenPayload);
   const sessionData = input.sessionData === undefined ? undefined : checkSessionData(input.sessionData);
   await manager.freshKeys();
+  const refresh = newRefreshToken(handle);
   const record = await manager.guard("renew a session", () =>
-    manager.store.updateSession(handle, (row) => {
+    manager.store.updateSession(handle, (row, databaseNow) => {
       const now = manager.now();
       if (row.userId !== userId || row.revokedAt !== null || !isLive(row, now)) return { result: null };
-      const update = {
+      const update: SessionUpdate = {
         authTime: now,
+        refreshTokenHash: hashRefreshToken(refresh.token),
+        prevRefreshTokenHash: row.refreshTokenHash,
+        lineageHash: hashLineage(refresh.lineage),
+        rotatedAt: manager.sharedNow(databaseNow),
+        undelivered: false,
         ...(payload ? { accessTokenPayload: mergePayload(row.accessTokenPayload, payload) } : {}),
         ...(sessionData ? { sessionData } : {}),
       };
       return { update, result: { ...row, ...update } };
     }),
   );
-  return record ? { record, ...manager.sign(record) } : null;
+  return record ? { record, refreshToken: refresh.token, ...manager.sign(record) } : null;
 }
 
 async function insert(manager: SessionManager, record: SessionRecord): Promise<RevokedSession[]> {
@@ -117,8 +124,9 @@ function checkLifetimes(manager: SessionManager, input: NewSessionInput): { idle
   if (ttl !== undefined && (typeof ttl !== "object" || ttl === null || Object.keys(ttl).some((key) => key !== "idle" && key !== "absolute"))) {
     throw new TypeError('latchkey: createSession option sessionTtl must be an object { idle?, absolute? } of durations such as "30m".');
   }
-  const idle = ttl?.idle === undefined ? undefined : lifetime("sessionTtl.idle", ttl.idle);
-  const absolute = ttl?.absolute === undefined ? options.absoluteTtlMs : lifetime("sessionTtl.absolute", ttl.absolute);
+  const idle = ttl?.idle === undefined ? undefined : bounded(manager, "sessionTtl.idle", lifetime("sessionTtl.idle", ttl.idle));
+  const absolute = ttl?.absolute === undefined ? options.absoluteTtlMs : bounded(manager, "sessionTtl.absolute", lifetime("sessionTtl.absolute", ttl.absolute));
+  representable(manager, ttl?.absolute === undefined ? "option absoluteTtl" : "createSession option sessionTtl.absolute", absolute);
   const effectiveIdle = idle ?? (input.rememberMe === false ? Math.min(options.refreshTokenTtlMs, BROWSER_SESSION_IDLE_MS) : options.refreshTokenTtlMs);
   if (effectiveIdle <= options.accessTokenTtlMs) {
     throw new TypeError(`latchkey: createSession sessionTtl.idle (${effectiveIdle / 1000}s) must be longer than accessTokenTtl (${options.accessTokenTtlMs / 1000}s).`);
@@ -128,6 +136,33 @@ function checkLifetimes(manager: SessionManager, input: NewSessionInput): { idle
   }
   // Stored only when it differs from the default, so that a later change of refreshTokenTtl reaches the rest.
   return { idle: effectiveIdle === options.refreshTokenTtlMs && idle === undefined ? null : effectiveIdle, absolute };
+}
+
+/** The last millisecond a cookie's `Expires` (a four-digit year) can name; both stores hold it exactly. */
+const LAST_EXPIRY_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+// A login may shorten the deployment's lifetimes, never lengthen them: absoluteTtl is the
+// operator's promise of how long any session can live. Checked before anything is written,
+// the same way for every store (a fraction of a millisecond would be rounded by MySQL alone).
+function bounded(manager: SessionManager, name: string, ms: number): number {
+  if (!Number.isInteger(ms)) {
+    throw new TypeError(`latchkey: createSession option ${name} must be a whole number of milliseconds (got ${ms / 1000}s).`);
+  }
+  const limit = manager.options.absoluteTtlMs;
+  if (ms > limit) {
+    throw new TypeError(`latchkey: createSession option ${name} (${ms / 1000}s) must not exceed the middleware's absoluteTtl (${limit / 1000}s).`);
+  }
+  return ms;
+}
+
+function representable(manager: SessionManager, name: string, absoluteMs: number): void {
+  const limit = LAST_EXPIRY_MS - manager.now();
+  if (absoluteMs > limit) {
+    throw new TypeError(
+      `latchkey: ${name} (${absoluteMs / 1000}s) would end a session after 9999-12-31, the last date a cookie's Expires can carry: ` +
+        `at most ${Math.floor(limit / 1000)}s from now.`,
+    );
+  }
 }
 
 function lifetime(name: string, value: unknown): number {

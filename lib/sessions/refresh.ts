@@ -4,7 +4,7 @@ import type { IssuedSession, SessionManager } from "../manager";
 import { OUTCOME_UNKNOWN, type Decision } from "../store/store";
 import type { PresentedRefreshToken } from "../tokens/refresh";
 import { fetchMissingClaims } from "./claims";
-import { decideRefresh, type RefreshOutcome } from "./rotation";
+import { decideRefresh, type RefreshOutcome, type RotationContext } from "./rotation";
 import { reportTheft } from "./theft";
 
 /**
@@ -26,8 +26,8 @@ export async function refreshSession(manager: SessionManager, tokens: PresentedR
   // This instance's own unresolved rotation of a token this request carries: resolve it now.
   const resolving = manager.background.pendingResolution(handle, tokens);
   let attempted: RefreshOutcome | undefined;
-  const decide = (row: Parameters<typeof decideRefresh>[0]): Decision<RefreshOutcome> => {
-    const decision = decideRefresh(row, tokens, context(manager, client, resolving));
+  const decide = (row: Parameters<typeof decideRefresh>[0], databaseNow?: number): Decision<RefreshOutcome> => {
+    const decision = decideRefresh(row, tokens, context(manager, client, resolving, databaseNow));
     attempted = decision.update ? decision.result : undefined;
     return decision;
   };
@@ -65,17 +65,21 @@ async function resolve(
   // and marking it delivered); a lost revocation needs no help, it is simply decided again.
   const issuedFor = attempted?.kind === "issued" ? attempted.presented : undefined;
   try {
-    return await manager.store.updateSession(handle, (row) => decideRefresh(row, tokens, context(manager, client, issuedFor)));
+    return await manager.store.updateSession(handle, (row, databaseNow) => decideRefresh(row, tokens, context(manager, client, issuedFor, databaseNow)));
   } catch (error) {
-    if (issuedFor) manager.background.resolveLater(handle, issuedFor);
+    if (attempted?.kind === "issued" && issuedFor) {
+      const { rotatedAt, lastRefreshedAt } = attempted.record;
+      manager.background.resolveLater(handle, issuedFor, { rotatedAt, lastRefreshedAt });
+    }
     throw storeFault(manager, error);
   }
 }
 
-function context(manager: SessionManager, client: ClientInfo, resolving: PresentedRefreshToken | undefined) {
+function context(manager: SessionManager, client: ClientInfo, resolving: PresentedRefreshToken | undefined, databaseNow: number | undefined): RotationContext {
   const { options } = manager;
   return {
     now: manager.now(),
+    sharedNow: manager.sharedNow(databaseNow),
     graceMs: options.refreshGraceMs,
     idleTtlMs: options.refreshTokenTtlMs,
     secret: manager.keys.successorSecret,

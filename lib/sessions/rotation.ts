@@ -1,6 +1,6 @@
 import type { ClientInfo } from "../hooks";
 import type { Decision, SessionRecord, SessionUpdate } from "../store/store";
-import { hashLineage, hashRefreshToken, sameHash, successorOf, type PresentedRefreshToken } from "../tokens/refresh";
+import { hashLineage, hashRefreshToken, lineageOf, sameHash, successorOf, type PresentedRefreshToken } from "../tokens/refresh";
 
 export type RefreshOutcome =
   /** `rotated`: the row now holds `token`'s hash; otherwise the same successor was re-issued. */
@@ -10,6 +10,12 @@ export type RefreshOutcome =
 
 export interface RotationContext {
   now: number;
+  /**
+   * Now on the clock every instance shares (the database's; see `SessionManager.sharedNow`):
+   * the grace window compares it with `rotatedAt`, which is stamped on it, so an instance
+   * whose clock is set apart from another's neither shortens nor stretches the window.
+   */
+  sharedNow: number;
   graceMs: number;
   /** The idle lifetime of sessions whose login chose none. */
   idleTtlMs: number;
@@ -37,7 +43,8 @@ export interface RotationContext {
  *    tab, a lost response), or while the current one is known undelivered, earns the same
  *    successor again: parallel refreshes never fork the session.
  * 3. Any other token of this session's lineage — the previous one after the window, or one
- *    any number of rotations older — is theft: the session is revoked.
+ *    any number of rotations older, a 0.1 token (no lineage) included — is theft: the
+ *    session is revoked.
  * 4. Anything else is a guess: refused, and nothing is revoked, so knowing a handle (which
  *    is not secret) is no way to end someone's session.
  */
@@ -54,30 +61,44 @@ export function decideRefresh(row: SessionRecord, tokens: PresentedRefreshToken[
   if (previous !== -1) {
     const presented = tokens[previous] as PresentedRefreshToken;
     const successor = successorOf(presented, context.secret).token;
-    const withinGrace = row.rotatedAt !== null && now - row.rotatedAt <= context.graceMs;
+    const withinGrace = row.rotatedAt !== null && context.sharedNow - row.rotatedAt <= context.graceMs;
     const resolving = context.resolving?.token === presented.token;
     if ((withinGrace || row.undelivered || resolving) && sameHash(row.refreshTokenHash, hashRefreshToken(successor))) {
       // Re-issued: it has reached a client now, so a later presentation of the previous
-      // token is theft again once the window has passed.
-      const update: SessionUpdate | undefined = row.undelivered ? { undelivered: false } : undefined;
-      return { ...(update ? { update } : {}), result: { kind: "issued", token: successor, record: { ...row, ...update }, rotated: false, presented } };
+      // token is theft again once the window has passed. The row records the delivery
+      // (lastRefreshedAt), so that a background resolution of the rotation no longer takes
+      // the successor for undelivered.
+      const update: SessionUpdate = { lastRefreshedAt: now, ...(row.undelivered ? { undelivered: false } : {}) };
+      return { update, result: { kind: "issued", token: successor, record: { ...row, ...update }, rotated: false, presented } };
     }
     return revoke(row, now, "the previous refresh token was reused after the grace window");
   }
 
   if (row.lineageHash !== null) {
     const lineage = row.lineageHash;
-    if (tokens.some((presented) => presented.lineage !== undefined && sameHash(lineage, hashLineage(presented.lineage)))) {
+    if (tokens.some((presented) => sameHash(lineage, hashLineage(lineageOf(presented, context.secret))))) {
       return revoke(row, now, "a refresh token of this session that is no longer current was presented");
     }
   }
   return { result: { kind: "refused", reason: "refresh token does not match" } };
 }
 
-/** The decision of a background resolution: mark the current token undelivered if `presented`'s rotation committed. */
-export function decideUndelivered(row: SessionRecord, presented: PresentedRefreshToken, secret: Buffer): Decision<boolean> {
+/** What a write whose COMMIT went unanswered left in the row, if it landed. */
+export type UnconfirmedWrite = Pick<SessionRecord, "rotatedAt" | "lastRefreshedAt">;
+
+/**
+ * The decision of a background resolution: mark the current token undelivered if the write
+ * that issued `presented`'s successor committed and nothing has happened to the row since.
+ * The row must hold exactly what that write left — the successor, `presented` as the
+ * previous token, and its stamps — because another instance may have delivered the same
+ * successor meanwhile (a retry within the window stamps the row) or rotated further; marking
+ * it then would let the old token, anyone's copy of it, earn the live one after the window.
+ */
+export function decideUndelivered(row: SessionRecord, presented: PresentedRefreshToken, secret: Buffer, wrote: UnconfirmedWrite): Decision<boolean> {
   const landed =
     row.revokedAt === null &&
+    row.rotatedAt === wrote.rotatedAt &&
+    row.lastRefreshedAt === wrote.lastRefreshedAt &&
     sameHash(row.prevRefreshTokenHash, hashRefreshToken(presented.token)) &&
     sameHash(row.refreshTokenHash, hashRefreshToken(successorOf(presented, secret).token));
   return landed && !row.undelivered ? { update: { undelivered: true }, result: true } : { result: landed };
@@ -89,7 +110,7 @@ function rotate(row: SessionRecord, presented: PresentedRefreshToken, presentedH
   const update: SessionUpdate = {
     refreshTokenHash: hashRefreshToken(successor.token),
     prevRefreshTokenHash: presentedHash,
-    rotatedAt: now,
+    rotatedAt: context.sharedNow,
     undelivered: false,
     lastRefreshedAt: now,
     expiresAt: Math.min(now + (row.idleTtl ?? context.idleTtlMs), row.absoluteExpiresAt),

@@ -95,9 +95,12 @@ export class MySqlConnector {
   }
 
   /**
-   * One attempt on one pooled connection. The connection goes back to the pool only after
-   * success or a conflict (the server has rolled back, the session is clean); after any
-   * other failure or the deadline its state is unknown, so it is destroyed.
+   * One attempt on one pooled connection. The connection goes back to the pool after
+   * success, and after an error the server answered for a statement (a conflict, a missing
+   * table, a read-only server): the connection is in step, and a ROLLBACK makes its session
+   * clean. Only a connection-level fault (a lost or fatal connection, the deadline) leaves
+   * its state unknown, so only then is it destroyed — replacing connections on every
+   * statement error would turn a schema or permission fault into a connection storm.
    */
   async #attempt<T>(
     body: (conn: PoolConnection, deadline: number, progress: Progress) => Promise<T>,
@@ -129,7 +132,7 @@ export class MySqlConnector {
       conn?.release();
       return result;
     } catch (error) {
-      if (conn && !expired && isConflict(error)) {
+      if (conn && !expired && isStatementError(error)) {
         await conn.query({ sql: "ROLLBACK", timeout: 1000 }).then(
           () => conn?.release(),
           () => conn?.destroy(),
@@ -222,6 +225,12 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 export function isConflict(error: unknown): boolean {
   const errno = (error as { errno?: unknown } | null)?.errno;
   return typeof errno === "number" && CONFLICTS.has(errno);
+}
+
+/** An error the server answered for one statement, on a connection still in step. */
+function isStatementError(error: unknown): boolean {
+  const errno = (error as { errno?: unknown } | null)?.errno;
+  return typeof errno === "number" && !isLost(error);
 }
 
 function isLost(error: unknown): boolean {

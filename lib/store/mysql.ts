@@ -1,4 +1,4 @@
-import type { ResultSetHeader, RowDataPacket } from "mysql2/promise";
+import type { RowDataPacket } from "mysql2/promise";
 import { migrate } from "./migrate";
 import { openPool, tablePrefix, type MySqlConnection } from "./mysql-pool";
 
@@ -6,6 +6,7 @@ export type { MySqlConnection } from "./mysql-pool";
 export { redactUri } from "./mysql-pool";
 import { MySqlConnector, type Statements } from "./mysql-connection";
 import { refuseReadOnlyServer } from "./mysql-server";
+import { MySqlSharedTables } from "./mysql-shared";
 import { assignments, FIELDS, METADATA_LIST, nullableNumber, nullableText, SELECT_LIST, text, toColumn, toMetadata, toRecord } from "./mysql-rows";
 import type {
   ClaimInvalidation,
@@ -53,6 +54,9 @@ export interface MySqlStoreOptions {
   ssl?: SslSetting;
 }
 
+// Milliseconds since the epoch on the database's clock (UNIX_TIMESTAMP reads NOW in the session's time zone).
+const DATABASE_NOW = "ROUND(UNIX_TIMESTAMP(NOW(3)) * 1000)";
+
 // How many handles one statement names when revoking by user (each batch locks only those rows).
 const REVOKE_BATCH = 500;
 
@@ -66,9 +70,7 @@ export class MySqlStore implements SessionStore {
   readonly #db: MySqlConnector;
   readonly #migrate: boolean;
   readonly #sessions: string;
-  readonly #keys: string;
-  readonly #secrets: string;
-  readonly #invalidations: string;
+  readonly #shared: MySqlSharedTables;
 
   constructor(connection: MySqlConnection, options: MySqlStoreOptions = {}) {
     const prefix = tablePrefix(options.tablePrefix);
@@ -82,11 +84,9 @@ export class MySqlStore implements SessionStore {
     this.tablePrefix = prefix;
     this.#migrate = options.migrate ?? true;
     this.#sessions = `\`${prefix}sessions\``;
-    this.#keys = `\`${prefix}signing_keys\``;
-    this.#secrets = `\`${prefix}secrets\``;
-    this.#invalidations = `\`${prefix}claim_invalidations\``;
     const { pool, owned } = openPool(connection, options.ssl);
     this.#db = new MySqlConnector(pool, owned, timeout);
+    this.#shared = new MySqlSharedTables(this.#db, prefix);
   }
 
   get callTimeoutMs(): number {
@@ -132,17 +132,26 @@ export class MySqlStore implements SessionStore {
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
-  async updateSession<T>(handle: string, decide: (current: SessionRecord) => Decision<T>): Promise<T | null> {
+  async updateSession<T>(handle: string, decide: (current: SessionRecord, databaseNow?: number) => Decision<T>): Promise<T | null> {
     return this.#db.transaction(async (tx) => {
-      const rows = await tx.execute<RowDataPacket[]>(`SELECT ${SELECT_LIST} FROM ${this.#sessions} WHERE session_handle = ? FOR UPDATE`, [handle]);
+      // The database's clock, read with the lock: instances compare rotation times on it, not on their own clocks.
+      const rows = await tx.execute<RowDataPacket[]>(
+        `SELECT ${SELECT_LIST}, ${DATABASE_NOW} AS latchkey_now FROM ${this.#sessions} WHERE session_handle = ? FOR UPDATE`,
+        [handle],
+      );
       if (!rows[0]) return null;
-      const { update, result } = decide(toRecord(rows[0]));
+      const { update, result } = decide(toRecord(rows[0]), Number(rows[0].latchkey_now));
       if (update && Object.keys(update).length > 0) {
         const set = assignments(update);
         await tx.execute(`UPDATE ${this.#sessions} SET ${set.sql} WHERE session_handle = ?`, [...set.values, handle]);
       }
       return result;
     });
+  }
+
+  async databaseNow(): Promise<number> {
+    const rows = await this.#db.run<RowDataPacket[]>(`SELECT ${DATABASE_NOW} AS latchkey_now`);
+    return Number(rows[0]?.latchkey_now);
   }
 
   async revokeSessionsOfUser(userId: string, clock: () => number, options: { except?: string } = {}): Promise<RevokedSession[]> {
@@ -229,67 +238,32 @@ export class MySqlStore implements SessionStore {
     });
   }
 
-  async invalidateClaim(userId: string, key: string, at: number): Promise<void> {
-    const path = `$.${JSON.stringify(key)}`;
-    await this.#db.transaction(async (tx) => {
-      await tx.execute(
-        `INSERT INTO ${this.#invalidations} (user_id, claim_key, invalidated_at) VALUES (?, ?, ?)
-         ON DUPLICATE KEY UPDATE invalidated_at = GREATEST(invalidated_at, VALUES(invalidated_at))`,
-        [userId, key, at],
-      );
-      await tx.execute(
-        `UPDATE ${this.#sessions} SET access_token_payload = JSON_REMOVE(access_token_payload, ?)
-         WHERE user_id = ? AND revoked_at IS NULL AND JSON_CONTAINS_PATH(access_token_payload, 'one', ?)`,
-        [path, userId, path],
-      );
-    });
+  invalidateClaim(userId: string, key: string, at: number): Promise<void> {
+    return this.#shared.invalidateClaim(userId, key, at);
   }
 
-  async listClaimInvalidationsSince(since: number): Promise<ClaimInvalidation[]> {
-    const rows = await this.#db.run<RowDataPacket[]>(
-      `SELECT user_id, claim_key, invalidated_at FROM ${this.#invalidations} WHERE invalidated_at >= ?`,
-      [since],
-    );
-    return rows.map((row) => ({ userId: text(row.user_id), key: text(row.claim_key), invalidatedAt: Number(row.invalidated_at) }));
+  listClaimInvalidationsSince(since: number): Promise<ClaimInvalidation[]> {
+    return this.#shared.listClaimInvalidationsSince(since);
   }
 
-  async deleteClaimInvalidations(before: number): Promise<number> {
-    const result = await this.#db.run<ResultSetHeader>(`DELETE FROM ${this.#invalidations} WHERE invalidated_at < ?`, [before]);
-    return result.affectedRows;
+  deleteClaimInvalidations(before: number): Promise<number> {
+    return this.#shared.deleteClaimInvalidations(before);
   }
 
-  async listSigningKeys(): Promise<SigningKeyRecord[]> {
-    const rows = await this.#db.run<RowDataPacket[]>(
-      `SELECT kid, algorithm, public_key, private_key, created_at, signs_from, signs_until FROM ${this.#keys} ORDER BY signs_from`,
-    );
-    return rows.map((row) => ({
-      kid: String(row.kid),
-      algorithm: String(row.algorithm) as SigningKeyRecord["algorithm"],
-      publicKey: String(row.public_key),
-      privateKey: String(row.private_key),
-      createdAt: Number(row.created_at),
-      signsFrom: Number(row.signs_from),
-      signsUntil: Number(row.signs_until),
-    }));
+  listSigningKeys(): Promise<SigningKeyRecord[]> {
+    return this.#shared.listSigningKeys();
   }
 
-  async insertSigningKey(key: SigningKeyRecord): Promise<void> {
-    await this.#db.run(
-      `INSERT IGNORE INTO ${this.#keys} (kid, algorithm, public_key, private_key, created_at, signs_from, signs_until)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      [key.kid, key.algorithm, key.publicKey, key.privateKey, key.createdAt, key.signsFrom, key.signsUntil],
-    );
+  insertSigningKey(key: SigningKeyRecord): Promise<void> {
+    return this.#shared.insertSigningKey(key);
   }
 
-  async deleteRetiredKeys(signsUntilBefore: number): Promise<number> {
-    const result = await this.#db.run<ResultSetHeader>(`DELETE FROM ${this.#keys} WHERE signs_until < ?`, [signsUntilBefore]);
-    return result.affectedRows;
+  deleteRetiredKeys(signsUntilBefore: number): Promise<number> {
+    return this.#shared.deleteRetiredKeys(signsUntilBefore);
   }
 
-  async getOrCreateSecret(name: string, candidate: Buffer): Promise<Buffer> {
-    await this.#db.run(`INSERT IGNORE INTO ${this.#secrets} (name, value, created_at) VALUES (?, ?, ?)`, [name, candidate, Date.now()]);
-    const rows = await this.#db.run<RowDataPacket[]>(`SELECT value FROM ${this.#secrets} WHERE name = ?`, [name]);
-    return Buffer.from(rows[0]?.value as Buffer);
+  getOrCreateSecret(name: string, candidate: Buffer): Promise<Buffer> {
+    return this.#shared.getOrCreateSecret(name, candidate);
   }
 
   close(): Promise<void> {

@@ -33,9 +33,13 @@ export interface SessionStore {
    * Locks one session row, hands its current state to `decide`, applies the update it
    * returns, and commits — all or nothing. `decide` is synchronous and pure: a store
    * may call it again on a re-read row when a write conflict makes it retry.
-   * Resolves to `null` when no row has that handle.
+   * A store shared by several processes passes `databaseNow`, the database's clock read
+   * under the lock (ms), so that times instances compare with each other come from one
+   * clock. Resolves to `null` when no row has that handle.
    */
-  updateSession<T>(handle: string, decide: (current: SessionRecord) => Decision<T>): Promise<T | null>;
+  updateSession<T>(handle: string, decide: (current: SessionRecord, databaseNow?: number) => Decision<T>): Promise<T | null>;
+  /** The database's clock (ms), for a store shared by several processes: each warns when its own clock is far from it. */
+  databaseNow?(): Promise<number>;
   /**
    * Revokes every session of a user that is not revoked yet (expired ones too), but
    * `except`; resolves to what it revoked. Locks only that user's rows, and stamps them

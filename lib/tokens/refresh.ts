@@ -49,9 +49,18 @@ export function parseRefreshToken(token: string): PresentedRefreshToken | undefi
  * instance instead of forking the session.
  */
 export function successorOf(presented: PresentedRefreshToken, secret: Buffer): { token: string; lineage: string } {
-  const lineage = presented.lineage ?? createHmac("sha256", secret).update(`lineage:${presented.token}`).digest().subarray(0, 16).toString("base64url");
+  const lineage = lineageOf(presented, secret);
   const next = createHmac("sha256", secret).update(presented.token).digest("base64url");
   return { token: `${presented.handle}.${lineage}.${next}`, lineage };
+}
+
+/**
+ * The lineage `presented` belongs to. A token from before 0.2 carries none: its session's
+ * lineage is the one its first rotation derived from it, so the same derivation recognises
+ * it later, however many rotations old, as the ancestor it is.
+ */
+export function lineageOf(presented: PresentedRefreshToken, secret: Buffer): string {
+  return presented.lineage ?? createHmac("sha256", secret).update(`lineage:${presented.token}`).digest().subarray(0, 16).toString("base64url");
 }
 
 export function hashRefreshToken(token: string): Buffer {
