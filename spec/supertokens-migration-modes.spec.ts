@@ -74,6 +74,21 @@ describe("lifetimes, modes and options", () => {
     expect(me.body).toMatchObject({ userId: "user-header-1", payload: { role: "user", nested: { a: [1, 2] } } });
   });
 
+  it("keeps the user id the app saw: sub of the core access token sent along (account linking), else session_info's", async () => {
+    // With account linking session_info holds the recipe user; the token's sub is the primary one the app saw.
+    for (const [cookies, expected] of [
+      [[`sAccessToken=${cookieFlow.AT0}`], "user-cookie-1"],
+      [[], "recipe-user-7"],
+      // A core token of another session says nothing about this one.
+      [[`sAccessToken=${flows.coreApiVersions.v5_cdi5_3.body.accessToken.token}`], "recipe-user-7"],
+    ] as const) {
+      await fresh(cookieFlow.loginRow, { user_id: "recipe-user-7" });
+      const app = migratingApp();
+      await refreshWithCookie(app, cookieFlow.RT0, [...cookies]).expect(200);
+      expect(String((await latchkeyRow(HANDLE))?.user_id)).toBe(expected);
+    }
+  });
+
   it('antiCsrf "VIA_TOKEN": a cookie-mode refresh needs the anti-csrf header the core issued with the token', async () => {
     await fresh(cookieFlow.loginRow);
     const app = migratingApp({ migrateFromSuperTokens: { antiCsrf: "VIA_TOKEN" } });

@@ -64,7 +64,9 @@ export function isCoreAccessToken(token: string): boolean {
  * "try refresh token" (the refresh migrates the session): a bad shape, a missing claim, an
  * unknown key, a bad signature, expiry (`exp*1000 < now`, no leeway, as in the core).
  */
-export function verifyCoreAccessToken(token: string, keys: CoreKeys, nowMs: number): CoreAccess {
+export function verifyCoreAccessToken(token: string, keys: CoreKeys, nowMs: number, options: { ignoreExpiry?: boolean } = {}): CoreAccess {
+  // ignoreExpiry: for learning whom a refresh belongs to (the access token the app saw), never for access.
+  const expired = (expiryMs: number) => !options.ignoreExpiry && !(expiryMs >= nowMs);
   if (!isCoreAccessToken(token)) throw refuse("not a core access token");
   const [head, body, signature] = token.split(".") as [string, string, string];
   const signed = Buffer.from(`${head}.${body}`, "ascii");
@@ -75,7 +77,7 @@ export function verifyCoreAccessToken(token: string, keys: CoreKeys, nowMs: numb
     const claims = decode(body, "base64");
     if (!claims || !V1_REQUIRED.every((name) => claims[name] !== undefined && claims[name] !== null)) throw refuse("core access token lacks a claim");
     const expiryMs = Number(claims.expiryTime);
-    if (!(expiryMs >= nowMs)) throw refuse("core access token expired");
+    if (expired(expiryMs)) throw refuse("core access token expired");
     const userData = claims.userData;
     return {
       userId: String(claims.userId),
@@ -102,7 +104,7 @@ export function verifyCoreAccessToken(token: string, keys: CoreKeys, nowMs: numb
   if (typeof claims.sub !== "string" || typeof claims.sessionHandle !== "string" || !Number.isFinite(claims.exp) || !Number.isFinite(claims.iat)) {
     throw refuse("core access token claims are malformed");
   }
-  if ((claims.exp as number) * 1000 < nowMs) throw refuse("core access token expired");
+  if (expired((claims.exp as number) * 1000)) throw refuse("core access token expired");
   const payload: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(claims)) if (!required.includes(name)) payload[name] = value;
   return {

@@ -137,6 +137,7 @@ export async function refreshWithCoreToken(runtime: Runtime, req: HttpRequest, r
       antiCsrfHeader: req.header("anti-csrf"),
       cookieMode: mode === "cookie",
       client: clientOf(req),
+      accessTokens: mode === "cookie" ? allCookieValues(req, PLAIN_ACCESS).filter(isCoreAccessToken) : [],
     });
     transfer.setTokens(req, res, mode, issued, issued.record);
     if (mode === "cookie") clearCoreCookies(runtime, migration, req, res);

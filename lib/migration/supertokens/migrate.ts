@@ -7,6 +7,7 @@ import { FIELDS, SELECT_LIST, toColumn, toRecord } from "../../store/mysql-rows"
 import { OUTCOME_UNKNOWN, type SessionRecord } from "../../store/store";
 import { hashLineage, hashRefreshToken } from "../../tokens/refresh";
 import { RESERVED_CLAIMS } from "../../tokens/reserved";
+import { verifyCoreAccessToken } from "./access-token";
 import type { CoreRow } from "./core-tables";
 import { decideCore, type CoreDecision, type Successor } from "./decide";
 import { decryptCoreRefreshToken, type CoreRefreshToken } from "./refresh-token";
@@ -26,6 +27,8 @@ export interface CoreRefreshRequest {
   antiCsrfHeader: string | undefined;
   cookieMode: boolean;
   client: ClientInfo;
+  /** The core access tokens sent along (cookie mode): the user id the app saw is theirs. */
+  accessTokens: readonly string[];
 }
 
 /**
@@ -51,15 +54,16 @@ export async function refreshCoreSession(manager: SessionManager, migration: Cor
     throw new SessionError("UNAUTHORISED", "anti-csrf header does not match the SuperTokens refresh token");
   }
 
+  const userId = await userIdSeen(manager, migration, token, request.accessTokens);
   let decision: Applied;
   try {
-    decision = await run(manager, migration, token, request.client, false);
+    decision = await run(manager, migration, token, request.client, false, userId);
   } catch (error) {
     if ((error as { code?: unknown }).code !== OUTCOME_UNKNOWN) throw fault(manager, error);
     // The COMMIT's answer was lost: decide again under the locks. If the migration landed,
     // rule 5 hands out the same successor, whatever the grace window says.
     try {
-      decision = await run(manager, migration, token, request.client, true);
+      decision = await run(manager, migration, token, request.client, true, userId);
     } catch (again) {
       throw fault(manager, again);
     }
@@ -89,7 +93,14 @@ export async function refreshCoreSession(manager: SessionManager, migration: Cor
 
 type Applied = Exclude<CoreDecision, { kind: "migrate" }> | { kind: "migrated"; record: SessionRecord; successor: Successor };
 
-async function run(manager: SessionManager, migration: CoreMigration, token: CoreRefreshToken, client: ClientInfo, resolving: boolean): Promise<Applied> {
+async function run(
+  manager: SessionManager,
+  migration: CoreMigration,
+  token: CoreRefreshToken,
+  client: ClientInfo,
+  resolving: boolean,
+  userId: string | undefined,
+): Promise<Applied> {
   const schema = await migration.tables.schema();
   const { options } = manager;
   return migration.db.transaction(async (tx) => {
@@ -114,12 +125,39 @@ async function run(manager: SessionManager, migration: CoreMigration, token: Cor
     }
     if (decision.kind !== "migrate") return decision;
     const record = migratedRecord(manager, migration, core as CoreRow, decision.anchor, decision.successor, client, now);
+    if (userId !== undefined) record.userId = userId;
     await tx.execute(
       `INSERT INTO ${migration.sessionsTable} (${SELECT_LIST}) VALUES (${FIELDS.map(() => "?").join(", ")})`,
       FIELDS.map((field) => toColumn(field, record[field])),
     );
     return { kind: "migrated", record, successor: decision.successor };
   });
+}
+
+/**
+ * The user id the app saw for this session: `sub` of a core access token of the same session
+ * that the request carries, its signature checked (expiry ignored). With account linking it
+ * is the primary user, where `session_info.user_id` is the recipe user. `undefined` (use the
+ * row's) without one, or when the core's keys cannot be read (the key tables not granted).
+ */
+async function userIdSeen(manager: SessionManager, migration: CoreMigration, token: CoreRefreshToken, accessTokens: readonly string[]): Promise<string | undefined> {
+  if (accessTokens.length === 0) return undefined;
+  let keys;
+  try {
+    keys = await migration.keys(manager.now());
+  } catch (error) {
+    manager.diagnostics.debug(`migrateFromSuperTokens: the core's signing keys could not be read (${(error as Error).message}); the user id is session_info's`);
+    return undefined;
+  }
+  for (const accessToken of accessTokens) {
+    try {
+      const info = verifyCoreAccessToken(accessToken, keys, manager.now(), { ignoreExpiry: true });
+      if (info.handle === token.handle) return info.userId;
+    } catch {
+      // Not a token of this session, or not the core's: it says nothing about the user.
+    }
+  }
+  return undefined;
 }
 
 /**
