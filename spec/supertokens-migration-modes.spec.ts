@@ -147,3 +147,19 @@ describe("core schemas of other versions", () => {
     }
   });
 });
+
+it("a core that never made a refresh_token_key: every core refresh token is 'unauthorised', and latchkey creates none", async () => {
+  const other = new CoreDatabase(`${uniquePrefix()}nk_`);
+  await other.create();
+  try {
+    await (await other.connection()).query(`DELETE FROM ${other.table("key_value")} WHERE name = 'refresh_token_key'`);
+    await fresh(cookieFlow.loginRow, {}, other);
+    const app = migratingApp({}, LOGIN_AT + 10_000, other);
+    for (let i = 0; i < 2; i++) expect((await refreshWithCookie(app, cookieFlow.RT0).expect(401)).body).toEqual({ message: "unauthorised" });
+    const [rows] = await (await other.connection()).query(`SELECT name FROM ${other.table("key_value")} WHERE name = 'refresh_token_key'`);
+    expect(rows).toEqual([]);
+    expect(await other.row(HANDLE)).toBeDefined();
+  } finally {
+    await other.drop();
+  }
+});

@@ -39,7 +39,7 @@ export interface CoreRefreshRequest {
  */
 export async function refreshCoreSession(manager: SessionManager, migration: CoreMigration, request: CoreRefreshRequest): Promise<IssuedSession> {
   await manager.freshKeys();
-  const masterKey = await guard(manager, "read the SuperTokens refresh-token key", () => migration.masterKey());
+  const masterKey = await guard(manager, "read the SuperTokens refresh-token key", () => migration.masterKey(manager.now()));
   if (masterKey === undefined) throw new SessionError("UNAUTHORISED", "the SuperTokens core has no refresh_token_key");
   const token = decryptCoreRefreshToken(request.token, masterKey);
   if (!token) throw new SessionError("UNAUTHORISED", "SuperTokens refresh token does not decrypt");

@@ -23,6 +23,7 @@ export class CoreMigration {
   /** latchkey's sessions table, quoted. */
   readonly sessionsTable: string;
   #masterKey: string | undefined;
+  #masterKeyMissingAt = -Infinity;
   #keys: CoreKeys | undefined;
   #keysReadAt = -Infinity;
 
@@ -34,8 +35,13 @@ export class CoreMigration {
   }
 
   /** `refresh_token_key`, cached once found; `undefined` while the core has none (latchkey never creates it). */
-  async masterKey(): Promise<string | undefined> {
-    this.#masterKey ??= await this.tables.masterKey();
+  async masterKey(now: number): Promise<string | undefined> {
+    // A core that never made one is asked again at most once a minute: core-shaped junk must
+    // not turn into a query per request.
+    if (this.#masterKey === undefined && now - this.#masterKeyMissingAt >= KEY_RELOAD_MS) {
+      this.#masterKey = await this.tables.masterKey();
+      if (this.#masterKey === undefined) this.#masterKeyMissingAt = now;
+    }
     return this.#masterKey;
   }
 
