@@ -46,9 +46,10 @@ export interface TheftEvent extends SessionEvent {
   holderIp: string | null;
   holderUserAgent: string | null;
   /**
-   * When the presented token stopped being current, in ms since the epoch: exact for the
-   * token the last rotation replaced (`replayed: "previous"`); for an older one, the last
-   * rotation, so it was replaced at least `at - supersededAt` ms ago. `null` if never rotated.
+   * When the presented token stopped being current, in ms since the epoch on the clock of
+   * `at`: exact for the token the last rotation replaced (`replayed: "previous"`); for an
+   * older one, the last rotation, so it was replaced at least `at - supersededAt` ms ago.
+   * `null` if never rotated.
    */
   supersededAt: number | null;
   /** Which token came back: the one the last rotation replaced, or an older one of this session. */

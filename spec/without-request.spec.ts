@@ -95,6 +95,9 @@ function guessedRefreshToken(handle: string): string {
 }
 
 describeEachStore("sessions without a request", (stores) => {
+  // The MySQL store stamps rotations on the database's clock, which runs on in real time while
+  // the spec's clock stands still: a few milliseconds apart there, exact on the memory store.
+  const stamped = (ms: number): unknown => (stores.kind === "mysql" ? expect.closeTo(ms, -3) : ms);
   let clock: ReturnType<typeof fakeClock>;
   let fixture: TestApp;
   let t0: number;
@@ -368,7 +371,7 @@ describeEachStore("sessions without a request", (stores) => {
       expect([theft.code, theft.status, theft.toBody()]).toEqual(["TOKEN_THEFT_DETECTED", 401, { message: "token theft detected" }]);
       const handle = created.session.handle;
       const event = { handle, userId: "alice", ip: null, userAgent: null, clientIp: null, clientUserAgent: null, at: clock.now() };
-      expect(fixture.events.theft).toEqual([{ ...event, holderIp: null, holderUserAgent: null, supersededAt: clock.now() - 10_001, replayed: "previous" }]);
+      expect(fixture.events.theft).toEqual([{ ...event, holderIp: null, holderUserAgent: null, supersededAt: stamped(clock.now() - 10_001), replayed: "previous" }]);
       expect(fixture.events.revoked).toEqual([{ ...event, reason: "theft" }]);
       expect((await fixture.sessions.getSessionInformation(handle))?.revokedAt).toBe(clock.now());
       // Over HTTP: the current access token is refused at once, with and without the database...

@@ -26,8 +26,11 @@ export async function refreshSession(manager: SessionManager, tokens: PresentedR
   // This instance's own unresolved rotation of a token this request carries: resolve it now.
   const resolving = manager.background.pendingResolution(handle, tokens);
   let attempted: RefreshOutcome | undefined;
+  let decidedAt: number | undefined; // on the shared clock rotatedAt is stamped with, for a theft's forensics
   const decide = (row: Parameters<typeof decideRefresh>[0], databaseNow?: number): Decision<RefreshOutcome> => {
-    const decision = decideRefresh(row, tokens, context(manager, client, resolving, databaseNow));
+    const rotation = context(manager, client, resolving, databaseNow);
+    decidedAt = rotation.sharedNow;
+    const decision = decideRefresh(row, tokens, rotation);
     attempted = decision.update ? decision.result : undefined;
     return decision;
   };
@@ -45,7 +48,7 @@ export async function refreshSession(manager: SessionManager, tokens: PresentedR
   if (outcome.kind === "theft") {
     const { record } = outcome;
     manager.revoked([record], record.revokedAt ?? manager.now(), "theft", client);
-    reportTheft(manager, record, tokens, client, outcome.reason);
+    reportTheft(manager, record, tokens, client, outcome.reason, decidedAt);
     throw new SessionError("TOKEN_THEFT_DETECTED", outcome.reason);
   }
 

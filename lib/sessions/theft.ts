@@ -16,13 +16,19 @@ export function reportTheft(
   tokens: readonly PresentedRefreshToken[],
   client: ClientInfo,
   reason: string,
+  decidedAt: number | undefined,
 ): void {
   const replayed = tokens.some((presented) => sameHash(record.prevRefreshTokenHash, hashRefreshToken(presented.token))) ? "previous" : "older";
+  const base = manager.event(record, client);
+  // rotatedAt is stamped on the clock the instances share for the grace window (the
+  // database's, see SessionManager.sharedNow): measure the age there, and report it on this
+  // instance's clock, beside `at`.
+  const agoMs = record.rotatedAt === null ? null : (decidedAt ?? base.at) - record.rotatedAt;
   const event: TheftEvent = {
-    ...manager.event(record, client),
+    ...base,
     holderIp: record.lastIp ?? record.ip,
     holderUserAgent: record.lastUserAgent ?? record.userAgent,
-    supersededAt: record.rotatedAt,
+    supersededAt: agoMs === null ? null : base.at - agoMs,
     replayed,
   };
   const ago = event.supersededAt === null ? "" : `, ${replayed === "previous" ? "" : "at least "}${Math.round((event.at - event.supersededAt) / 1000)} s after it was replaced`;
