@@ -51,6 +51,7 @@ export type {
   SigningKeyRecord,
 } from "./store/store";
 export type { SessionMiddlewareOptions, TrustedOrigin, TrustedOrigins } from "./options/contract";
+export type { MigrateFromSuperTokensOptions } from "./migration/supertokens/options";
 export type {
   ClaimsCheck,
   CleanupResult,
