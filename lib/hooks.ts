@@ -40,6 +40,14 @@ export interface RevokedEvent extends SessionEvent {
  * A refresh token that is no longer current was presented (see {@link SessionEvent}: `clientIp`
  * and `clientUserAgent` are the presenter), with what tells a thief from a client bug: where
  * the legitimate holder last refreshed from, and how long ago the presented token was replaced.
+ *
+ * @example
+ * ```ts
+ * sessionMiddleware({
+ *   onTheftDetected: (event) =>
+ *     audit.warn({ user: event.userId, presenter: event.clientIp, holder: event.holderIp, replacedMsAgo: event.supersededAt === null ? null : event.at - event.supersededAt }),
+ * });
+ * ```
  */
 export interface TheftEvent extends SessionEvent {
   /** Where the session was last refreshed from (where it was created, if never refreshed): the legitimate holder, as far as the server knows. */

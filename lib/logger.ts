@@ -16,10 +16,22 @@ export interface Logger {
 /**
  * What a log line is about, as fields for a structured logger: `code`, `handle`, `userId`,
  * `clientIp`, `method`, `path`, `operation`, `errorCode`... Never a token, hash or key.
+ *
+ * @example
+ * ```ts
+ * const fields: LogFields = { code: "UNAUTHORISED", method: "GET", path: "/api/me", clientIp: "203.0.113.7" };
+ * ```
  */
 export type LogFields = Readonly<Record<string, string | number | boolean | null | undefined>>;
 
-/** One structured log line: its level and text, the fields it is about, and for errors the cause as `err`. */
+/**
+ * One structured log line: its level and text, the fields it is about, and for errors the cause as `err`.
+ *
+ * @example
+ * ```ts
+ * const record: LogRecord = { level: "error", message: "could not refresh a session", operation: "updateSession", errorCode: "ECONNREFUSED" };
+ * ```
+ */
 export interface LogRecord {
   level: "debug" | "warn" | "error";
   message: string;
