@@ -109,10 +109,35 @@ describe("health() on MySQL behind a proxy the spec breaks", () => {
 });
 
 describe("health() on the memory store", () => {
+  afterEach(() => jest.restoreAllMocks());
+
   it("resolves", async () => {
     const sessions = sessionMiddleware({ store: memoryStore(), logger: false });
     await request(healthApp(sessions)).get("/healthz").expect(200, { ok: true });
     await expect(sessions.health()).resolves.toBeUndefined();
+    await sessions.close();
+  });
+
+  // A process frozen between requests (AWS Lambda) runs no timers: an overdue poll with none
+  // under way is no outage, so health() polls itself and answers with that poll's outcome.
+  it("polls itself when the last poll is overdue and none is running, and answers with its outcome", async () => {
+    const store = memoryStore();
+    const sessions = sessionMiddleware({ store, logger: false });
+    await sessions.ready();
+    const polls = jest.spyOn(store, "listRevokedSince");
+    const realNow = performance.now.bind(performance);
+    jest.spyOn(performance, "now").mockImplementation(() => realNow() + 6000); // 6 s without a tick
+
+    await expect(sessions.health()).resolves.toBeUndefined();
+    expect(polls).toHaveBeenCalledTimes(1);
+    await expect(sessions.health()).resolves.toBeUndefined(); // fresh again: no second poll
+    expect(polls).toHaveBeenCalledTimes(1);
+
+    const broken = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:3306"), { code: "ECONNREFUSED" });
+    polls.mockRejectedValue(broken);
+    jest.spyOn(performance, "now").mockImplementation(() => realNow() + 12_000);
+    const error = (await sessions.health().catch((rejection: unknown) => rejection)) as SessionError;
+    expect([error.code, error.cause]).toEqual(["STORE_UNAVAILABLE", broken]);
     await sessions.close();
   });
 });
