@@ -81,6 +81,19 @@ export class SessionError extends Error {
   }
 
   /**
+   * The http-errors shape (`statusCode`, `expose`), so a framework's own error handler —
+   * NestJS's, LoopBack's, Koa's default — answers with latchkey's status even where the
+   * app forgot latchkey's error handling: 4xx messages are exposed, a 503's is not.
+   */
+  get statusCode(): number {
+    return this.status;
+  }
+
+  get expose(): boolean {
+    return this.status < 500;
+  }
+
+  /**
    * The JSON body for this error, exactly what the wire protocol promises: the SuperTokens
    * frontend matches 401 bodies, and reads `claimValidationErrors` of an invalid claim;
    * other statuses carry the code.

@@ -72,7 +72,7 @@ export function managementOf(manager: SessionManager): SessionManagement {
     getSessionFromHeaders: ((headers: Parameters<SessionManagement["getSessionFromHeaders"]>[0], options?: HeadersSessionOptions) =>
       sessionFromHeaders(runtime, headers, options)) as SessionManagement["getSessionFromHeaders"],
     createNewSessionWithoutRequestResponse: (userId, options) => withoutRequest.createNewSessionWithoutRequestResponse(manager, userId, options),
-    refreshSessionWithoutRequestResponse: (refreshToken) => withoutRequest.refreshSessionWithoutRequestResponse(manager, refreshToken),
+    refreshSessionWithoutRequestResponse: (refreshToken, device) => withoutRequest.refreshSessionWithoutRequestResponse(manager, refreshToken, device),
     cleanup: (options) => admin.cleanup(manager, options),
     rotateKeys: async () => {
       await manager.ready();

@@ -19,8 +19,9 @@ function entries() {
   return [...found];
 }
 
-// `from "./x"`, `import("./x")` and `/// <reference path>` in a declaration file.
-const SPECIFIER = /(?:from\s+|import\s*\(\s*|<reference\s+path=)["']([^"']+)["']/g;
+// `from "./x"`, `import "./x"` (a module augmentation loaded for its side effect),
+// `import("./x")` and `/// <reference path>` in a declaration file.
+const SPECIFIER = /(?:from\s+|import\s+|import\s*\(\s*|<reference\s+path=)["']([^"']+)["']/g;
 
 function dependencies(file) {
   const text = fs.readFileSync(file, "utf8");

@@ -1,3 +1,4 @@
+import { isCrossOriginRequest } from "../lib";
 import { accessCookie, createApp, describeEachStore, login, refreshCookie, request, setCookies, type TestApp } from "./helpers";
 
 const REFRESH = "/auth/session/refresh";
@@ -144,5 +145,31 @@ describeEachStore("trusted origins, CORS and safe methods", (stores) => {
       expect(res.headers["access-control-allow-origin"]).toBeUndefined();
       expect(res.headers["access-control-allow-credentials"]).toBeUndefined();
     }
+  });
+});
+
+// The CSRF decision exported for hand-written glue (issue 20 item 6): the same answers as the
+// middleware's, on a WHATWG Request and on Node's headers.
+describe("isCrossOriginRequest", () => {
+  const trusted = { trustedOrigins: ["https://app.example.com"] };
+  const node = (method: string, headers: Record<string, string>) => ({ method, headers });
+  const whatwg = (method: string, headers: Record<string, string>) => new Request("http://api.example/x", { method, headers });
+
+  it.each([
+    ["a foreign Origin on a POST", "POST", { origin: "https://evil.example", host: "api.example" }, trusted, true],
+    ["a trusted Origin", "POST", { origin: "https://app.example.com", host: "api.example" }, trusted, false],
+    ["the API's own origin (by Host)", "POST", { origin: "http://api.example", host: "api.example" }, {}, false],
+    ["a cross-site fetch without Origin", "POST", { "sec-fetch-site": "cross-site", host: "api.example" }, {}, true],
+    ["a safe method from anywhere", "GET", { origin: "https://evil.example", host: "api.example" }, {}, false],
+    ["SameSite=None without rid", "POST", { origin: "https://app.example.com", host: "api.example" }, { ...trusted, cookieSameSite: "none" as const }, true],
+    ["SameSite=None with rid", "POST", { origin: "https://app.example.com", host: "api.example", rid: "session" }, { ...trusted, cookieSameSite: "none" as const }, false],
+    ["antiCsrf none", "POST", { origin: "https://evil.example", host: "api.example" }, { antiCsrf: "none" as const }, false],
+  ])("%s", (_name, method, headers, options, expected) => {
+    expect(isCrossOriginRequest(node(method, headers), options)).toBe(expected);
+    expect(isCrossOriginRequest(whatwg(method, headers), options)).toBe(expected);
+  });
+
+  it("checks its options as the middleware does", () => {
+    expect(() => isCrossOriginRequest(node("POST", {}), { trustedOrigins: [/evil/] })).toThrow("which is not anchored");
   });
 });

@@ -55,6 +55,8 @@ const UNAUTHORISED = { message: "unauthorised" };
 const TRY_REFRESH = { message: "try refresh token" };
 const STORE_DOWN = { message: "session store unavailable", code: "STORE_UNAVAILABLE" };
 const NEST_500 = { statusCode: 500, message: "Internal server error" };
+/** Nest's own body for an http-errors-shaped error (what its default handler answers without the filter). */
+const nestBody = (statusCode: number, message: string) => ({ statusCode, message });
 const INVALID_EMAIL = {
   message: "invalid claim",
   claimValidationErrors: [{ id: "st-ev", reason: { message: "wrong value", expectedValue: true, actualValue: false } }],
@@ -365,7 +367,11 @@ describeEachStore("NestJS: app.useGlobalFilters(new SessionErrorFilter()) wiring
   });
 });
 
-describeEachStore("NestJS without the SessionError filter (issue #12: the bug the filter fixes)", (stores) => {
+// Without the recipe's filter, Nest's own handler answers: since 0.3 a SessionError has the
+// http-errors shape (statusCode, expose), so Nest keeps latchkey's status (401s the SDK
+// refreshes on, 403, 503) — with Nest's body, and without clearing dead cookies, which is
+// what the filter still adds (issue 20 item 5).
+describeEachStore("NestJS without the SessionError filter", (stores) => {
   const clock = fakeClock();
   let h: NestHarness;
   beforeAll(async () => {
@@ -376,11 +382,11 @@ describeEachStore("NestJS without the SessionError filter (issue #12: the bug th
     await h.sessions.close();
   });
 
-  it("every SessionError from the same guard becomes Nest's 500, so the SDK never refreshes", async () => {
+  it("every SessionError from the same guard keeps its status under Nest's own handler, so the SDK still refreshes", async () => {
     const none = await request(h.server).get("/api/me");
-    expect([none.status, none.body]).toEqual([500, NEST_500]);
+    expect([none.status, none.body]).toEqual([401, nestBody(401, "unauthorised")]);
     const forged = await request(h.server).get("/api/me").set("Cookie", accessCookie("x.y.z"));
-    expect([forged.status, forged.body]).toEqual([500, NEST_500]);
+    expect([forged.status, forged.body]).toEqual([401, nestBody(401, "unauthorised")]);
     // Not cleared either: a dead token would be sent forever.
     expect(setCookies(forged).size).toBe(0);
 
@@ -388,14 +394,14 @@ describeEachStore("NestJS without the SessionError filter (issue #12: the bug th
     await request(h.server).get("/api/me").set("Cookie", accessCookie(access)).expect(200);
     clock.advance(ACCESS_TTL_MS + 1000);
     const expired = await request(h.server).get("/api/me").set("Cookie", accessCookie(access));
-    expect([expired.status, expired.body]).toEqual([500, NEST_500]);
+    expect([expired.status, expired.body]).toEqual([401, nestBody(401, "try refresh token")]);
     // The reference verifySession() answer for the very same request.
     const reference = await request(h.reference).get("/api/me").set("Cookie", accessCookie(access));
     expect([reference.status, reference.body]).toEqual([401, TRY_REFRESH]);
 
     const { access: unverified } = await loginThrough(h.server, "unverified-3");
     const claim = await request(h.server).get("/api/me").set("Cookie", accessCookie(unverified));
-    expect([claim.status, claim.body]).toEqual([500, NEST_500]);
+    expect([claim.status, claim.body]).toEqual([403, nestBody(403, "invalid claim")]);
   });
 });
 
@@ -463,15 +469,16 @@ describe("NestJS with the session store down", () => {
     }
   });
 
-  it("without the filter the same outage is Nest's 500", async () => {
+  it("without the filter the same outage is still a 503, in Nest's body", async () => {
     const h = await startNest({ store: storeThroughProxy() }, "no filter");
     try {
       const { access } = await loginThrough(h.server, "user-1");
       await proxy.refuse();
       const strict = await request(h.server).get("/api/strict").set("Cookie", accessCookie(access));
-      expect([strict.status, strict.body]).toEqual([500, NEST_500]);
+      // A 5xx's message is not exposed (expose: false): Nest shows its status text instead.
+      expect([strict.status, strict.body]).toEqual([503, nestBody(503, "Service Unavailable")]);
       const login = await request(h.server).post("/login").send({ userId: "user-2" });
-      expect([login.status, login.body]).toEqual([500, NEST_500]);
+      expect([login.status, login.body]).toEqual([503, nestBody(503, "Service Unavailable")]);
     } finally {
       await h.app.close();
       await h.sessions.close();

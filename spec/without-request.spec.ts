@@ -126,7 +126,7 @@ describeEachStore("sessions without a request", (stores) => {
         sessionData: { plan: "pro" },
       });
 
-      expect(Object.keys(created).sort()).toEqual(["accessToken", "frontToken", "refreshToken", "session"]);
+      expect(Object.keys(created).sort()).toEqual(["accessToken", "accessTokenExpiresAt", "frontToken", "persistent", "refreshToken", "refreshTokenExpiresAt", "session"]);
       const { session, accessToken, refreshToken, frontToken } = created;
       expect(session.handle).toMatch(HANDLE);
       expect([session.userId, { ...session.accessTokenPayload }, session.expiresAt]).toEqual(["ws-user", { role: "admin" }, t0 + ACCESS_TTL_S * 1000]);
@@ -152,6 +152,29 @@ describeEachStore("sessions without a request", (stores) => {
       clock.advance(1000);
       const refreshed = await request(fixture.app).post(REFRESH).set("Cookie", refreshCookie(refreshToken)).expect(200);
       expect(decodeFrontToken(refreshed.headers["front-token"] as string).uid).toBe("ws-user");
+    });
+
+    it("says how long the cookies should live, as res.createSession sets them (issue 20 item 6)", async () => {
+      const remembered = await fixture.sessions.createNewSessionWithoutRequestResponse("u1");
+      expect([remembered.accessTokenExpiresAt, remembered.refreshTokenExpiresAt, remembered.persistent]).toEqual([t0 + ACCESS_TTL_S * 1000, t0 + 30 * 86_400_000, true]);
+      const browser = await fixture.sessions.createNewSessionWithoutRequestResponse("u2", { rememberMe: false });
+      expect([browser.refreshTokenExpiresAt, browser.persistent]).toEqual([t0 + 12 * 3_600_000, false]);
+      const short = await fixture.sessions.createNewSessionWithoutRequestResponse("u3", { sessionTtl: { idle: "1h" } });
+      expect(short.refreshTokenExpiresAt).toBe(t0 + 3_600_000);
+      clock.advance(60_000);
+      const refreshed = await fixture.sessions.refreshSessionWithoutRequestResponse(short.refreshToken);
+      expect([refreshed.refreshTokenExpiresAt, refreshed.persistent, refreshed.accessTokenExpiresAt]).toEqual([t0 + 60_000 + 3_600_000, true, t0 + 60_000 + ACCESS_TTL_S * 1000]);
+    });
+
+    it("records the device it is told of, in listSessions and the events, as for an HTTP request", async () => {
+      const created = await fixture.sessions.createNewSessionWithoutRequestResponse("dev", { ip: "203.0.113.7", userAgent: "ws-client/1.0" });
+      expect(fixture.events.created).toEqual([expect.objectContaining({ ip: "203.0.113.7", userAgent: "ws-client/1.0", clientIp: "203.0.113.7", clientUserAgent: "ws-client/1.0" })]);
+      clock.advance(1000);
+      await fixture.sessions.refreshSessionWithoutRequestResponse(created.refreshToken, { ip: "198.51.100.9", userAgent: "ws-client/2.0" });
+      const [listed] = await fixture.sessions.listSessions("dev");
+      expect(listed).toEqual(expect.objectContaining({ ip: "203.0.113.7", userAgent: "ws-client/1.0", lastIp: "198.51.100.9", lastUserAgent: "ws-client/2.0" }));
+      expect(fixture.events.refreshed).toEqual([expect.objectContaining({ clientIp: "198.51.100.9", clientUserAgent: "ws-client/2.0" })]);
+      await expect(fixture.sessions.createNewSessionWithoutRequestResponse("dev", { ip: 42 as never })).rejects.toThrow("latchkey: option ip must be a string (got number).");
     });
 
     it("refuses what res.createSession refuses, having written nothing", async () => {
@@ -320,7 +343,7 @@ describeEachStore("sessions without a request", (stores) => {
 
       const refreshed = await fixture.sessions.refreshSessionWithoutRequestResponse(refresh);
 
-      expect(Object.keys(refreshed).sort()).toEqual(["accessToken", "frontToken", "refreshToken", "session"]);
+      expect(Object.keys(refreshed).sort()).toEqual(["accessToken", "accessTokenExpiresAt", "frontToken", "persistent", "refreshToken", "refreshTokenExpiresAt", "session"]);
       expect([refreshed.session.handle, refreshed.session.userId, { ...refreshed.session.accessTokenPayload }]).toEqual([handle, "alice", { tier: "gold" }]);
       expect(refreshed.refreshToken).not.toBe(refresh);
       expect(refreshed.refreshToken.startsWith(`${handle}.`)).toBe(true);

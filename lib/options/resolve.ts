@@ -244,4 +244,3 @@ function logger(value: unknown): Logger | RecordLogger | false | undefined {
   }
   return value as Logger;
 }
-

@@ -1,5 +1,5 @@
 import { SessionError } from "../errors";
-import { NO_CLIENT } from "../hooks";
+import { NO_CLIENT, type ClientInfo } from "../hooks";
 import type { IssuedSession, SessionManager } from "../manager";
 import { validatorList } from "../options/resolve";
 import { Session, type CookieLifetime, type SessionSink } from "../session";
@@ -8,7 +8,7 @@ import { parseRefreshToken } from "../tokens/refresh";
 import { createSession } from "./create";
 import { openSession } from "./open";
 import { refreshSession } from "./refresh";
-import type { SessionWithTokens, WithoutRequestOptions } from "../types/management";
+import type { DeviceInfo, SessionWithTokens, WithoutRequestOptions } from "../types/management";
 import type { NewSessionInput } from "./types";
 
 // Without a response, a re-signed token waits on the session for the caller to take
@@ -46,20 +46,47 @@ export async function getSessionWithoutRequestResponse(
 }
 
 /** `res.createSession` without a response: the session and its tokens, for you to deliver. */
-export async function createNewSessionWithoutRequestResponse(manager: SessionManager, userId: unknown, input: NewSessionInput = {}): Promise<SessionWithTokens> {
-  return withTokens(manager, await createSession(manager, userId, input, NO_CLIENT));
+export async function createNewSessionWithoutRequestResponse(
+  manager: SessionManager,
+  userId: unknown,
+  input: NewSessionInput & DeviceInfo = {},
+): Promise<SessionWithTokens> {
+  const { ip, userAgent, ...session } = input;
+  return withTokens(manager, await createSession(manager, userId, session, clientOf({ ip, userAgent })));
 }
 
 /** The refresh endpoint without a request: rotation, grace window and theft detection as over HTTP. */
-export async function refreshSessionWithoutRequestResponse(manager: SessionManager, refreshToken: unknown): Promise<SessionWithTokens> {
+export async function refreshSessionWithoutRequestResponse(manager: SessionManager, refreshToken: unknown, device: DeviceInfo = {}): Promise<SessionWithTokens> {
+  const client = clientOf(device);
   const presented = typeof refreshToken === "string" ? parseRefreshToken(refreshToken) : undefined;
   if (!presented) throw new SessionError("UNAUTHORISED", "no refresh token");
   if (!manager.isReady) await manager.ready();
-  return withTokens(manager, await refreshSession(manager, [presented], NO_CLIENT));
+  return withTokens(manager, await refreshSession(manager, [presented], client));
+}
+
+// The device a caller says the request came from, kept as the HTTP core keeps a request's
+// (the same lengths), for the device list and the audit events.
+function clientOf(device: DeviceInfo): ClientInfo {
+  for (const name of ["ip", "userAgent"] as const) {
+    const value = device[name];
+    if (value !== undefined && value !== null && typeof value !== "string") {
+      throw new TypeError(`latchkey: option ${name} must be a string (got ${typeof value}).`);
+    }
+  }
+  if (device.ip == null && device.userAgent == null) return NO_CLIENT;
+  return { ip: device.ip?.slice(0, 64) ?? null, userAgent: device.userAgent?.slice(0, 512) ?? null };
 }
 
 function withTokens(manager: SessionManager, issued: IssuedSession): SessionWithTokens {
   const session = Session.open(manager, { claims: issued.claims, accessToken: issued.accessToken, refreshToken: issued.refreshToken }, NO_RESPONSE);
   const { frontToken } = session.getAllSessionTokensDangerously();
-  return { session, accessToken: issued.accessToken, refreshToken: issued.refreshToken, frontToken };
+  return {
+    session,
+    accessToken: issued.accessToken,
+    refreshToken: issued.refreshToken,
+    frontToken,
+    accessTokenExpiresAt: issued.claims.exp * 1000,
+    refreshTokenExpiresAt: issued.record.expiresAt,
+    persistent: issued.record.persistent,
+  };
 }

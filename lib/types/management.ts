@@ -19,6 +19,21 @@ export interface SessionWithTokens {
   refreshToken: string;
   /** The SDK's `front-token` value (base64 JSON of user id, expiry and payload). */
   frontToken: string;
+  /** When the access token expires (ms since the epoch); its cookie should outlive it (latchkey's lives as long as the refresh cookie). */
+  accessTokenExpiresAt: number;
+  /** When the session's idle lifetime ends unless refreshed: the Expires of both cookies when `persistent`. */
+  refreshTokenExpiresAt: number;
+  /** `false` for a `rememberMe: false` login: its cookies get no Expires and end with the browser session. */
+  persistent: boolean;
+}
+
+/**
+ * Where a request without a request object came from (a websocket, an RPC call), for the
+ * device list (`listSessions`) and the audit events, as latchkey records an HTTP request's.
+ */
+export interface DeviceInfo {
+  ip?: string;
+  userAgent?: string;
 }
 
 export interface WithoutRequestOptions {
@@ -85,9 +100,9 @@ export interface SessionManagement {
   getSessionFromHeaders(headers: Readonly<Record<string, string | string[] | undefined>>, options?: HeadersSessionOptions & { sessionRequired?: true }): Promise<Session>;
   getSessionFromHeaders(headers: Readonly<Record<string, string | string[] | undefined>>, options: HeadersSessionOptions): Promise<Session | undefined>;
   /** `res.createSession` without a response: resolves to the session and the tokens to deliver. */
-  createNewSessionWithoutRequestResponse(userId: string, options?: NewSessionInput): Promise<SessionWithTokens>;
-  /** The refresh endpoint without a request. */
-  refreshSessionWithoutRequestResponse(refreshToken: string): Promise<SessionWithTokens>;
+  createNewSessionWithoutRequestResponse(userId: string, options?: NewSessionInput & DeviceInfo): Promise<SessionWithTokens>;
+  /** The refresh endpoint without a request; `device` says where the refresh came from. */
+  refreshSessionWithoutRequestResponse(refreshToken: string, device?: DeviceInfo): Promise<SessionWithTokens>;
   /** Deletes expired sessions (in batches), retired keys and old claim invalidations. */
   cleanup(options?: { batchSize?: number; maxBatches?: number; onProgress?: (deleted: number) => void }): Promise<CleanupResult>;
   /** Publishes a new signing key now; it signs once every instance has loaded it. */
