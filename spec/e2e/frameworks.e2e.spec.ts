@@ -5,17 +5,19 @@ import fs from "node:fs";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { memoryStore } from "../../lib";
 import type { FrameworkApp, FrameworkDriver } from "../frameworks/driver";
+import { fastifyDriver } from "../frameworks/drivers/fastify";
 import { fetchDriver } from "../frameworks/drivers/fetch";
+import { koaDriver } from "../frameworks/drivers/koa";
 import { nextAppDriver, nextDriver } from "../frameworks/drivers/next";
 import { bundleFile, launchBrowser } from "./harness";
 
 // The published SuperTokens frontend SDK (supertokens-web-js's browser bundles, in Chromium)
-// against the fetch and Next.js adapters' conformance apps (spec/frameworks/drivers/): login, refresh
+// against the Fastify, Koa, fetch and Next.js adapters' conformance apps (spec/frameworks/drivers/): login, refresh
 // on expiry, two tabs refreshing at once, sign-out. The page and the app share one origin
 // through a small proxy that serves the page and passes everything else to the app untouched,
 // as a frontend and its API behind one host are deployed.
 const ACCESS_TTL_MS = 2000;
-const DRIVERS: readonly FrameworkDriver[] = [fetchDriver, nextDriver, nextAppDriver];
+const DRIVERS: readonly FrameworkDriver[] = [fastifyDriver, koaDriver, fetchDriver, nextDriver, nextAppDriver];
 jest.setTimeout(120_000);
 
 /** What the page puts on `window`. */
