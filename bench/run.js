@@ -45,6 +45,7 @@ const PREFIX = process.env.BENCH_PREFIX || "bench_";
 const RS_PREFIX = `${PREFIX}rs_`;
 const SMALL_PREFIX = `${PREFIX}small_`;
 const BIG_PREFIX = `${PREFIX}big_`;
+const REGEN_PREFIX = `${PREFIX}regen_`;
 const LOADGEN = pickLoadGenerator();
 const CPU_PROF = process.env.BENCH_CPU_PROF;
 
@@ -58,22 +59,26 @@ const children = new Set();
 async function main() {
   if (process.env.BENCH_BASELINE) return abMain(process.env.BENCH_BASELINE);
   const started = Date.now();
-  const db = await new BenchDatabase(DATABASE_URL, [PREFIX, RS_PREFIX, SMALL_PREFIX, BIG_PREFIX]).connect();
+  const db = await new BenchDatabase(DATABASE_URL, [PREFIX, RS_PREFIX, SMALL_PREFIX, BIG_PREFIX, REGEN_PREFIX]).connect();
   try {
     await db.dropTables();
     log(`load generator: ${LOADGEN}; ${CONFIG.connections} connections; ${CONFIG.rounds} round(s) of ${CONFIG.durationSeconds}s after a ${CONFIG.warmupSeconds}s warm-up`);
 
-    const [bare, latchkey, latchkeyRs256, expressSession, diy] = await Promise.all([
+    const [bare, limit, latchkey, latchkeyRs256, expressSession, expressRegenerate, diy] = await Promise.all([
       startServer("bare"),
+      startServer("limit"),
       startServer("latchkey"),
       startServer("latchkey", { env: { BENCH_ALGORITHM: "RS256", BENCH_PREFIX: RS_PREFIX } }),
       startServer("express-session"),
+      // Its own table: regenerate() deletes rows, which must not touch the GET's session.
+      startServer("express-session-regenerate", { env: { BENCH_PREFIX: REGEN_PREFIX } }),
       startServer("diy-jwt"),
     ]);
 
     // One real login per contender; its session cookie is what the GET runs send.
     // NODE_ENV=production: latchkey's cookies are Secure, hence the __Host- name.
     const cookie = {
+      limit: await loginCookie(limit, "access"),
       latchkey: await loginCookie(latchkey, "__Host-sAccessToken"),
       expressSession: await loginCookie(expressSession, "connect.sid"),
       diy: await loginCookie(diy, "token"),
@@ -88,16 +93,18 @@ async function main() {
       get("bare Express, no auth (ceiling)", bare, "/me"),
       // What carrying latchkey's cookie costs before any auth runs: Node still receives and parses the header.
       get("bare Express, latchkey's cookie sent (info)", bare, "/me", cookie.latchkey),
+      get("the limit: hand-written cookie + Map + ES256 (node:crypto)", limit, "/me", cookie.limit),
       get("latchkey verifySession()", latchkey, "/me", cookie.latchkey),
       get("latchkey verifySession({ checkDatabase: true })", latchkey, "/me-db", cookie.latchkey),
       get("express-session + express-mysql-session", expressSession, "/me", cookie.expressSession),
       get("DIY cookie-parser + jsonwebtoken (RS256)", diy, "/me", cookie.diy),
     ];
-    for (const contender of reads) await expectOk(contender);
+    for (const contender of reads) await expectAuthenticates(contender);
 
     const logins = [
       { name: "latchkey login (res.createSession)", server: latchkey, request: loginRequest("user") },
-      { name: "express-session login", server: expressSession, request: loginRequest("user") },
+      { name: "express-session login with regenerate()", server: expressRegenerate, request: loginRequest("user", 1000, "/login-regenerate") },
+      { name: "express-session login, no regenerate (info)", server: expressSession, request: loginRequest("user") },
       { name: "latchkey login, algorithm: RS256 (info)", server: latchkeyRs256, request: loginRequest("user") },
     ];
 
@@ -112,7 +119,7 @@ async function main() {
     const refreshResults = await rounds(refreshes);
 
     // Those servers are done: the next steps get the machine to themselves.
-    await Promise.all([bare, latchkey, latchkeyRs256, expressSession, diy].map(stopServer));
+    await Promise.all([bare, limit, latchkey, latchkeyRs256, expressSession, expressRegenerate, diy].map(stopServer));
     log(`table growth: ${CONFIG.smallRows.toLocaleString("en")} rows and ${CONFIG.bigRows.toLocaleString("en")} rows, side by side`);
     const growth = await tableGrowth(db);
     log(`memory: ${CONFIG.memoryLogins.toLocaleString("en")} logins against MySQL`);
@@ -169,7 +176,7 @@ async function abMain(ref) {
     const cookies = { current: await loginCookie(current, "__Host-sAccessToken"), baseline: await loginCookie(baseline, "__Host-sAccessToken") };
     const get = (name, server, cookie) => ({ name, server, request: { method: "GET", path: "/me", headers: { cookie } } });
     const reads = [get("verified GET, this build", current, cookies.current), get(`verified GET, ${ref}`, baseline, cookies.baseline)];
-    for (const contender of reads) await expectOk(contender);
+    for (const contender of reads) await expectAuthenticates(contender);
     const logins = [
       { name: "login, this build", server: current, request: loginRequest("ab-user") },
       { name: `login, ${ref}`, server: baseline, request: loginRequest("ab-user") },
@@ -275,18 +282,43 @@ function cookieFrom(setCookies, name) {
   return undefined;
 }
 
-async function expectOk({ name, server, request }) {
-  const res = await fetch(server.url + request.path, { method: request.method, headers: request.headers });
+async function expectStatus(name, server, request, headers, status) {
+  const res = await fetch(server.url + request.path, { method: request.method, headers });
   const body = await res.text();
-  if (res.status !== 200 || !body.includes("bench-user")) throw new Error(`${name}: GET ${request.path} answered ${res.status} ${body}`);
+  if (res.status !== status || (status === 200 && !body.includes("bench-user"))) {
+    throw new Error(`${name}: GET ${request.path} answered ${res.status} ${body}, not ${status}`);
+  }
+}
+
+/**
+ * Before any load, a contender must prove it authenticates: 200 with its cookie, and (unless
+ * it is bare Express, which checks nothing) 401 without it and 401 with an altered token,
+ * so no row measures a guard that lets everything through.
+ */
+async function expectAuthenticates(contender) {
+  const { name, server, request } = contender;
+  await expectStatus(name, server, request, request.headers, 200);
+  if (server.kind === "bare") return;
+  await expectStatus(`${name} (no cookie)`, server, request, {}, 401);
+  await expectStatus(`${name} (altered token)`, server, request, { cookie: altered(request.headers.cookie) }, 401);
+}
+
+// One character in the middle of the cookie's value changed (in a JWT, inside the payload;
+// in connect.sid, inside the id its signature covers).
+function altered(cookie) {
+  const eq = cookie.indexOf("=");
+  const value = cookie.slice(eq + 1);
+  const at = value.includes(".") && value.split(".").length === 3 ? value.indexOf(".") + Math.floor(value.split(".")[1].length / 2) : Math.floor(value.length / 2);
+  const swapped = value[at] === "A" ? "B" : "A";
+  return `${cookie.slice(0, eq + 1)}${value.slice(0, at)}${swapped}${value.slice(at + 1)}`;
 }
 
 // A login per request with a user id drawn from 1,000 users, built the same way for every contender.
-function loginRequest(userPrefix, users = 1000) {
+function loginRequest(userPrefix, users = 1000, route = "/login") {
   let counter = 0;
   return {
     method: "POST",
-    path: "/login",
+    path: route,
     headers: { "content-type": "application/json" },
     setupRequest: (req) => ({ ...req, body: `{"userId":"${userPrefix}-${counter++ % users}"}` }),
     wrkBody: { format: `{"userId":"${userPrefix}-%d"}`, modulo: users },
@@ -494,13 +526,17 @@ function targets(r) {
   const [reads, logins] = r.groups.map((group) => Object.fromEntries(group.contenders.map((c) => [c.name, c])));
   const rps = (group, name) => group[name].rps.median;
   const verify = rps(reads, "latchkey verifySession()");
+  const limit = reads["the limit: hand-written cookie + Map + ES256 (node:crypto)"];
+  const cpu = (group, name) => group[name].cpuPerRequestUs;
   const { small, big } = r.growth;
   const size = `${big.rows.toLocaleString("en")} vs ${small.rows.toLocaleString("en")} rows`;
   const p50Ratio = (metric) => Math.max(big[metric].p50, 1) / Math.max(small[metric].p50, 1);
   const list = [
+    ["latchkey verified GET / the limit", verify / limit.rps.median, ">=", 0.95],
+    ["latchkey verified GET CPU per request / the limit's", cpu(reads, "latchkey verifySession()") / limit.cpuPerRequestUs, "<=", 1.05],
     ["latchkey verified GET / bare Express", verify / rps(reads, "bare Express, no auth (ceiling)"), ">=", 0.85],
     ["latchkey verified GET / express-session + express-mysql-session", verify / rps(reads, "express-session + express-mysql-session"), ">=", 3],
-    ["latchkey login / express-session login", rps(logins, "latchkey login (res.createSession)") / rps(logins, "express-session login"), ">=", 1],
+    ["latchkey login / express-session login with regenerate()", rps(logins, "latchkey login (res.createSession)") / rps(logins, "express-session login with regenerate()"), ">=", 1],
     [`verify throughput, ${size}`, big.verify.rps.median / small.verify.rps.median, ">=", THROUGHPUT_NOISE],
     [`login p50, ${size}`, p50Ratio("login"), "<=", LATENCY_NOISE],
     [`refresh p50, ${size}`, p50Ratio("refresh"), "<=", LATENCY_NOISE],
