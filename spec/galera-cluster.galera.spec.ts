@@ -621,7 +621,10 @@ test(
       }
       const failures = calls.filter((result): result is PromiseRejectedResult => result.status === "rejected");
       await done({ attempts: calls.length, errors: failures.length, forks: 0, falseSignOuts: 0, thefts: theftsOf(instances) });
-      expect(errorLogsOf([...instances, seeder as Instance])).toEqual([]);
+      // The seeder's clock is a month behind on purpose (its logins are born expired), which it
+      // rightly reports as clock skew against the database (issue 19 CS1); nothing else may be logged.
+      const skewWarning = /^node \d: warn: the clock of this instance \(.*\) is \d+ s behind the database's/;
+      expect(errorLogsOf([...instances, seeder as Instance]).filter((line) => !skewWarning.test(line))).toEqual([]);
       expect(failures.map((result) => describeError(result.reason))).toEqual([]);
       expect(calls.map((result) => result.status)).toEqual(Array(ROUNDS * 3).fill("fulfilled"));
       expect(problems).toEqual([]);
