@@ -83,17 +83,25 @@ function cookieValue(req: HttpRequest, name: string): string | undefined {
  * header that holds the name twice as text can hold two such cookies.
  */
 export function allCookieValues(req: HttpRequest, name: string): string[] {
-  const header = req.header("cookie");
-  if (header === undefined || header.indexOf(name) === header.lastIndexOf(name)) {
+  if (!holdsTwice(req, name)) {
     const single = cookieValue(req, name);
     return single === undefined ? [] : [single];
   }
   const values: string[] = [];
-  for (const piece of header.split(";")) {
+  for (const piece of (req.header("cookie") as string).split(";")) {
     const value = parseHeader(piece)[name];
     if (typeof value === "string" && value.length > 0) values.push(value);
   }
   return values;
+}
+
+// Whether the Cookie header holds `name` twice as text: one pass over the header, which
+// for the usual single cookie ends at the first miss after it.
+function holdsTwice(req: HttpRequest, name: string): boolean {
+  const header = req.header("cookie");
+  if (header === undefined) return false;
+  const first = header.indexOf(name);
+  return first !== -1 && header.indexOf(name, first + 1) !== -1;
 }
 
 /** The bearer value of `Authorization`, if any. */
@@ -116,7 +124,7 @@ export function readAccessToken(req: HttpRequest, names: CookieNames, keys: Pick
   if (bearer !== undefined && isCompactJws(bearer) && isOwnAccessToken(keys, bearer)) return { token: bearer, mode: "header", duplicated: false };
   const token = cookieValue(req, names.access);
   if (token === undefined || !isCompactJws(token)) return undefined;
-  return { token, mode: "cookie", duplicated: allCookieValues(req, names.access).length > 1 };
+  return { token, mode: "cookie", duplicated: holdsTwice(req, names.access) && allCookieValues(req, names.access).length > 1 };
 }
 
 /** The request's refresh tokens: the bearer one, else every refresh cookie, with the access cookies that anchor them. */

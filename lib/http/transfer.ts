@@ -27,6 +27,10 @@ const PREFIXED: CookieNames = { access: "__Host-sAccessToken", refresh: "__Secur
 export const FRONT_TOKEN_HEADER = "front-token";
 const ACCESS_HEADER = "st-access-token";
 const REFRESH_HEADER = "st-refresh-token";
+// The lists exposeHeaders is given, built once (with their joined form) rather than per response.
+const FRONT_TOKEN_ONLY = exposeList([FRONT_TOKEN_HEADER]);
+const ACCESS_TOKEN_HEADERS = exposeList([FRONT_TOKEN_HEADER, ACCESS_HEADER]);
+const ALL_TOKEN_HEADERS = exposeList([FRONT_TOKEN_HEADER, ACCESS_HEADER, REFRESH_HEADER]);
 
 export class TokenTransfer {
   readonly #options: ResolvedOptions;
@@ -54,7 +58,7 @@ export class TokenTransfer {
     if (mode === "header") {
       res.setHeader(ACCESS_HEADER, tokens.accessToken);
       res.setHeader(REFRESH_HEADER, tokens.refreshToken);
-      exposeHeaders(res, [FRONT_TOKEN_HEADER, ACCESS_HEADER, REFRESH_HEADER]);
+      exposeHeaders(res, ALL_TOKEN_HEADERS);
     } else {
       const names = this.names(req);
       // The access cookie outlives the JWT so that an expired token still reaches us and
@@ -71,7 +75,7 @@ export class TokenTransfer {
   setAccessToken(req: HttpRequest, res: HttpResponse, mode: TransferMode, accessToken: string, claims: AccessClaims, lifetime: CookieLifetime): void {
     if (mode === "header") {
       res.setHeader(ACCESS_HEADER, accessToken);
-      exposeHeaders(res, [FRONT_TOKEN_HEADER, ACCESS_HEADER]);
+      exposeHeaders(res, ACCESS_TOKEN_HEADERS);
     } else {
       res.setCookie(this.names(req).access, accessToken, this.#lifetime(this.#attributes(req, "/"), lifetime));
       this.#exposeAccessToken(res, accessToken);
@@ -90,7 +94,7 @@ export class TokenTransfer {
     if (mode === "header" || this.#options.exposeAccessToken) {
       res.setHeader(ACCESS_HEADER, "");
       if (mode === "header") res.setHeader(REFRESH_HEADER, "");
-      exposeHeaders(res, mode === "header" ? [FRONT_TOKEN_HEADER, ACCESS_HEADER, REFRESH_HEADER] : [FRONT_TOKEN_HEADER, ACCESS_HEADER]);
+      exposeHeaders(res, mode === "header" ? ALL_TOKEN_HEADERS : ACCESS_TOKEN_HEADERS);
     }
     const names = this.names(req);
     if (!keepCookies && (mode === "cookie" || carriesTokenCookie(req, names))) {
@@ -99,13 +103,13 @@ export class TokenTransfer {
       this.#clearStaleDomains(req, res);
     }
     res.setHeader(FRONT_TOKEN_HEADER, "remove");
-    exposeHeaders(res, [FRONT_TOKEN_HEADER]);
+    exposeHeaders(res, FRONT_TOKEN_ONLY);
     noStore(res);
   }
 
   setFrontToken(res: HttpResponse, claims: AccessClaims): void {
     res.setHeader(FRONT_TOKEN_HEADER, frontToken(claims));
-    exposeHeaders(res, [FRONT_TOKEN_HEADER]);
+    exposeHeaders(res, FRONT_TOKEN_ONLY);
     noStore(res);
   }
 
@@ -113,7 +117,7 @@ export class TokenTransfer {
   #exposeAccessToken(res: HttpResponse, accessToken: string): void {
     if (!this.#options.exposeAccessToken) return;
     res.setHeader(ACCESS_HEADER, accessToken);
-    exposeHeaders(res, [FRONT_TOKEN_HEADER, ACCESS_HEADER]);
+    exposeHeaders(res, ACCESS_TOKEN_HEADERS);
   }
 
   // A "remember me: no" session gets browser-session cookies (no Expires); the others
@@ -136,6 +140,8 @@ export class TokenTransfer {
   // scope, sent alongside the new ones. When a request shows duplicates, expire the
   // other scopes (host-only, olderCookieDomain) so the next request carries one pair.
   #clearStaleDomains(req: HttpRequest, res: HttpResponse): void {
+    // No Cookie header (a first login): nothing can be duplicated, nothing to parse.
+    if (req.header("cookie") === undefined) return;
     const names = this.names(req);
     if (allCookieValues(req, names.access).length < 2 && allCookieValues(req, names.refresh).length < 2) return;
     const stale = new Set<string | undefined>([undefined, this.#options.olderCookieDomain]);
@@ -149,10 +155,10 @@ export class TokenTransfer {
 }
 
 /** Adds headers to `Access-Control-Expose-Headers` once each, keeping what CORS middleware set. */
-export function exposeHeaders(res: HttpResponse, names: string[]): void {
+export function exposeHeaders(res: HttpResponse, names: readonly string[]): void {
   const current = res.getHeader("Access-Control-Expose-Headers");
   if (current === undefined) {
-    res.setHeader("Access-Control-Expose-Headers", names.join(", "));
+    res.setHeader("Access-Control-Expose-Headers", (names as ExposeList).joined ?? names.join(", "));
     return;
   }
   const listed = (Array.isArray(current) ? current.join(",") : String(current))
@@ -161,6 +167,12 @@ export function exposeHeaders(res: HttpResponse, names: string[]): void {
     .filter(Boolean);
   const missing = names.filter((name) => !listed.some((item) => item.toLowerCase() === name));
   if (missing.length > 0) res.setHeader("Access-Control-Expose-Headers", [...listed, ...missing].join(", "));
+}
+
+type ExposeList = readonly string[] & { joined?: string };
+
+function exposeList(names: string[]): ExposeList {
+  return Object.freeze(Object.assign(names, { joined: names.join(", ") }));
 }
 
 // A response that carries or clears tokens must never be served from a cache (ASVS 8.2.1).

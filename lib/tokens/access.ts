@@ -24,8 +24,15 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 // The order of P-256 and half of it: an ECDSA signature (r, s) also verifies as (r, n - s),
 // so only the low-S form is issued and accepted, and a token has exactly one encoding.
-const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
-const P256_HALF_ORDER = P256_ORDER >> 1n;
+// Big-endian 32-byte buffers: Buffer.compare orders them as numbers, and n - s is a byte-wise
+// subtraction, so the low-S step of every login costs no BigInt or hex round trip.
+const P256_ORDER = Buffer.from("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551", "hex");
+const P256_HALF_ORDER = Buffer.from("7fffffff800000007fffffffffffffffde737d56d38bcf4279dce5617e3192a8", "hex");
+
+// jsonwebtoken checks on every sign that the key fits the algorithm (reading the key's
+// details from OpenSSL). A key that passed once is the same KeyObject for the rest of its
+// life, so only its first signature pays the check; a key that fails keeps failing.
+const checkedKeys = new WeakSet<object>();
 
 export interface AccessClaims {
   sub: string;
@@ -65,7 +72,9 @@ export function signAccessToken(
   const token = jwt.sign(body, key.privateKey, {
     algorithm: key.algorithm,
     header: { alg: key.algorithm, typ: ACCESS_TOKEN_TYPE, kid: key.kid },
+    allowInvalidAsymmetricKeyTypes: checkedKeys.has(key.privateKey),
   });
+  checkedKeys.add(key.privateKey);
   return key.algorithm === "ES256" ? withLowS(token) : token;
 }
 
@@ -177,7 +186,7 @@ function checkSignatureEncoding(signature: string, algorithm: LoadedKey["algorit
   if (bytes.length !== 64) throw new SessionError("UNAUTHORISED", "access token signature has the wrong length");
   // High S: what latchkey 0.1 could issue before it normalised its signatures; a refresh
   // replaces it with the low-S form.
-  if (BigInt(`0x${bytes.subarray(32).toString("hex")}`) > P256_HALF_ORDER) {
+  if (Buffer.compare(bytes.subarray(32), P256_HALF_ORDER) > 0) {
     throw new SessionError("TRY_REFRESH_TOKEN", "access token signature is not in low-S form");
   }
 }
@@ -185,9 +194,14 @@ function checkSignatureEncoding(signature: string, algorithm: LoadedKey["algorit
 function withLowS(token: string): string {
   const dot = token.lastIndexOf(".");
   const signature = Buffer.from(token.slice(dot + 1), "base64url");
-  const s = BigInt(`0x${signature.subarray(32).toString("hex")}`);
-  if (s <= P256_HALF_ORDER) return token;
-  signature.set(Buffer.from((P256_ORDER - s).toString(16).padStart(64, "0"), "hex"), 32);
+  if (Buffer.compare(signature.subarray(32), P256_HALF_ORDER) <= 0) return token;
+  // s := n - s, big-endian with borrow.
+  let borrow = 0;
+  for (let i = 31; i >= 0; i--) {
+    const digit = (P256_ORDER[i] as number) - (signature[32 + i] as number) - borrow;
+    borrow = digit < 0 ? 1 : 0;
+    signature[32 + i] = digit & 0xff;
+  }
   return `${token.slice(0, dot + 1)}${signature.toString("base64url")}`;
 }
 
