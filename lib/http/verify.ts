@@ -7,7 +7,7 @@ import { isUnauthorised, openSession } from "../sessions/open";
 import { needsKeyReload, verifyAccess } from "../sessions/verification";
 import { isCoreCredential, openCoreSession, readCoreAccessToken } from "../migration/supertokens/http";
 import type { AccessClaims } from "../tokens/access";
-import { readAccessToken, type AccessCredential } from "./credentials";
+import { readAccessToken, type AccessCredential, type TransferMode } from "./credentials";
 import { csrfFailure, reportCsrfFailure } from "./csrf";
 import type { VerifyPolicy } from "./options";
 import { sendSessionError } from "./respond";
@@ -18,6 +18,19 @@ import { responseSink } from "./sink";
 /** What the synchronous path answers when a step needs I/O (a key reload, a claim refetch, the database). */
 export const NEEDS_IO = Symbol("needs I/O");
 
+/** What {@link verifyNowDeferring} answers when the request keeps the verified token to build its `Session` on first read. */
+export const DEFERRED = Symbol("session deferred");
+
+/**
+ * A request that can hold a verified token and build its `Session` only when the app reads
+ * it (Express's `req.session` getter): a route that reads nothing, or only `userId`, then
+ * costs no `Session` or response writer per request. `false`: it cannot here (the property
+ * is taken by an own value), so the session is built at once.
+ */
+export interface DeferringRequest {
+  deferSession(claims: AccessClaims, accessToken: string, mode: TransferMode): boolean;
+}
+
 /**
  * The request's session, decided without a promise when nothing needs I/O: keys in memory,
  * no `checkDatabase`, no claim to fetch. Answers {@link NEEDS_IO} when a step does (then
@@ -25,6 +38,31 @@ export const NEEDS_IO = Symbol("needs I/O");
  * the `SessionError` to answer with.
  */
 export function verifyNow(runtime: Runtime, req: HttpRequest, res: HttpResponse, policy: VerifyPolicy): Session | undefined | typeof NEEDS_IO {
+  return decideNow(runtime, req, res, policy, undefined) as Session | undefined | typeof NEEDS_IO;
+}
+
+/**
+ * As {@link verifyNow}, but when no claim validator needs the session (none global, no
+ * override, no claim invalidated), the verified token is handed to `deferring` and
+ * {@link DEFERRED} answered: the session is the request's, built on first read.
+ */
+export function verifyNowDeferring(
+  runtime: Runtime,
+  req: HttpRequest,
+  res: HttpResponse,
+  policy: VerifyPolicy,
+  deferring: DeferringRequest,
+): Session | undefined | typeof NEEDS_IO | typeof DEFERRED {
+  return decideNow(runtime, req, res, policy, deferring);
+}
+
+function decideNow(
+  runtime: Runtime,
+  req: HttpRequest,
+  res: HttpResponse,
+  policy: VerifyPolicy,
+  deferring: DeferringRequest | undefined,
+): Session | undefined | typeof NEEDS_IO | typeof DEFERRED {
   if (!runtime.manager.isReady || policy.checkDatabase) return NEEDS_IO;
   const found = credential(runtime, req, policy);
   if (found === undefined) return undefined;
@@ -36,6 +74,15 @@ export function verifyNow(runtime: Runtime, req: HttpRequest, res: HttpResponse,
     if (needsKeyReload(error)) return NEEDS_IO;
     if (!policy.sessionRequired && isUnauthorised(error)) return undefined;
     throw error;
+  }
+  if (
+    deferring !== undefined &&
+    policy.override === undefined &&
+    runtime.manager.options.globalClaimValidators.length === 0 &&
+    runtime.manager.invalidations.empty &&
+    deferring.deferSession(claims, found.token, found.mode)
+  ) {
+    return DEFERRED;
   }
   const session = Session.open(runtime.manager, { claims, accessToken: found.token }, responseSink(runtime, req, res, found.mode));
   req.setSession(session);

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { verifyPolicy, type VerifySessionOptions } from "../../http/options";
-import { NEEDS_IO, refuseRequest, verifyNow, verifyRequest } from "../../http/verify";
+import { NEEDS_IO, refuseRequest, verifyNowDeferring, verifyRequest } from "../../http/verify";
 import type { Session } from "../../session";
 import { exchangeOf, type ExpressExchange } from "./exchange";
 import { claimProperty } from "./property";
@@ -33,9 +33,10 @@ export function verifySession(options?: VerifySessionOptions): RequestHandler {
       return next(error);
     }
     const { runtime } = exchange;
-    // Fast path: keys in memory, nothing to fetch, no promise.
+    // Fast path: keys in memory, nothing to fetch, no promise; the Session itself is built
+    // when the route reads req.session.
     try {
-      if (verifyNow(runtime, exchange, exchange, policy) !== NEEDS_IO) return next();
+      if (verifyNowDeferring(runtime, exchange, exchange, policy, exchange) !== NEEDS_IO) return next();
     } catch (error) {
       return refuse(exchange, next, error);
     }
