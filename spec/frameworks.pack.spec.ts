@@ -75,6 +75,15 @@ beforeAll(async () => {
   temp = mkdtempSync(path.join(os.tmpdir(), "latchkey-frameworks-pack-"));
   const [packed] = JSON.parse(await sh("npm", ["pack", "--json", "--pack-destination", temp], root)) as { filename: string }[];
   tarball = path.join(temp, path.basename(packed!.filename));
+  // One fresh app per framework, installed side by side: npm waits on its cache, not the CPU.
+  await Promise.all(
+    Object.entries(FRAMEWORKS).map(async ([name, { install }]) => {
+      const app = path.join(temp, name);
+      mkdirSync(app);
+      writeFileSync(path.join(app, "package.json"), JSON.stringify({ name: `fresh-${name}-app`, version: "1.0.0", private: true }, null, 2));
+      await sh("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", tarball, dev("@types/node"), ...install], app);
+    }),
+  );
 });
 
 afterAll(() => {
@@ -82,14 +91,11 @@ afterAll(() => {
 });
 
 describe.each(Object.keys(FRAMEWORKS))("latchkey/%s, installed from the tarball beside its framework alone", (name) => {
-  const { factory, install, lib, skipLibCheck = false } = FRAMEWORKS[name]!;
+  const { factory, lib, skipLibCheck = false } = FRAMEWORKS[name]!;
   let app: string;
 
-  beforeAll(async () => {
+  beforeAll(() => {
     app = path.join(temp, name);
-    mkdirSync(app);
-    writeFileSync(path.join(app, "package.json"), JSON.stringify({ name: `fresh-${name}-app`, version: "1.0.0", private: true }, null, 2));
-    await sh("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", tarball, dev("@types/node"), ...install], app);
   });
 
   it("installs no other framework (every framework is an optional peer)", () => {
