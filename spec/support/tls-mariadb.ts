@@ -133,7 +133,8 @@ export async function initDataDir(dir: string): Promise<void> {
     .join("\n");
   await runWithInput(
     SERVER,
-    ["--no-defaults", "--bootstrap", `--datadir=${datadir}`, `--user=${os.userInfo().username}`,
+    // Its own tmpdir: bootstraps of specs running side by side must not share /tmp's temporary tables.
+    ["--no-defaults", "--bootstrap", `--datadir=${datadir}`, `--tmpdir=${dir}`, `--user=${os.userInfo().username}`,
       "--log-warnings=0", "--enforce-storage-engine=", ...SMALL_AND_UNSAFE],
     sql,
   );
@@ -188,6 +189,7 @@ export function spawnMariaDb(dir: string, port: number, args: string[]): Promise
       `--datadir=${path.join(dir, "data")}`,
       `--socket=${path.join(dir, "mysqld.sock")}`,
       `--pid-file=${path.join(dir, "mysqld.pid")}`,
+      `--tmpdir=${dir}`,
       `--port=${port}`,
       `--user=${os.userInfo().username}`,
       ...args,
