@@ -386,7 +386,10 @@ describeEachStore("sessions without a request", (stores) => {
       const created = await fixture.sessions.createNewSessionWithoutRequestResponse("alice");
       clock.advance(1000);
       const current = await fixture.sessions.refreshSessionWithoutRequestResponse(created.refreshToken);
-      clock.advance(10_001); // just past the 10 s grace
+      // Just past the 10 s grace. On MySQL the grace window reads the database's clock (CS1),
+      // which a busy event loop can read some milliseconds apart from the spec's: a second's margin.
+      const past = stores.kind === "mysql" ? 11_000 : 10_001;
+      clock.advance(past);
 
       const theft = await rejection(fixture.sessions.refreshSessionWithoutRequestResponse(created.refreshToken));
 
@@ -394,7 +397,7 @@ describeEachStore("sessions without a request", (stores) => {
       expect([theft.code, theft.status, theft.toBody()]).toEqual(["TOKEN_THEFT_DETECTED", 401, { message: "token theft detected" }]);
       const handle = created.session.handle;
       const event = { handle, userId: "alice", ip: null, userAgent: null, clientIp: null, clientUserAgent: null, at: clock.now() };
-      expect(fixture.events.theft).toEqual([{ ...event, holderIp: null, holderUserAgent: null, supersededAt: stamped(clock.now() - 10_001), replayed: "previous" }]);
+      expect(fixture.events.theft).toEqual([{ ...event, holderIp: null, holderUserAgent: null, supersededAt: stamped(clock.now() - past), replayed: "previous" }]);
       expect(fixture.events.revoked).toEqual([{ ...event, reason: "theft" }]);
       expect((await fixture.sessions.getSessionInformation(handle))?.revokedAt).toBe(clock.now());
       // Over HTTP: the current access token is refused at once, with and without the database...
