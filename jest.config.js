@@ -1,8 +1,8 @@
 // Every spec runs twice, on Express 5 and on Express 4 (installed as the "express4"
 // alias), because latchkey supports both as a peer dependency. Specs that start heavy
-// components of their own (a browser, a Galera cluster, a packed tarball, a NestJS app)
+// components of their own (a browser, a Galera cluster, a packed tarball, a NestJS or LoopBack app)
 // run once, in a project of their own.
-const SEPARATE = ["e2e", "galera", "pack", "nest", "upgrade"];
+const SEPARATE = ["e2e", "galera", "pack", "nest", "loopback", "upgrade"];
 
 const base = {
   testEnvironment: "node",
@@ -33,6 +33,9 @@ module.exports = {
     separate("pack", "pack"),
     // A real NestJS app (platform-express, so Express 5) guarded by latchkey.
     separate("nest", "nest"),
+    // A real LoopBack 4 app (@loopback/rest, its own Express 4) with latchkey mounted as LoopBack middleware.
+    // uuid 14 (of @loopback/context) is ESM only, which Jest cannot require on Node 20: spec/support/uuid-cjs.js.
+    { ...separate("loopback", "loopback"), moduleNameMapper: { "^uuid$": "<rootDir>/spec/support/uuid-cjs.js" } },
     // The previous release, built from git history, serving beside this one (a rolling upgrade).
     separate("upgrade", "upgrade"),
   ],
