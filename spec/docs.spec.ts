@@ -11,7 +11,8 @@ import * as latchkey from "../lib";
 // type-checked under strict TypeScript against the library's sources (`latchkey` resolves to
 // lib/index.ts, so no build is needed), the blocks marked `run` are also run on a free port on
 // 127.0.0.1 with the in-memory store, the NestJS recipe must be spec/support/nest-recipe.ts (the
-// file spec/nestjs.nest.spec.ts runs), every link into this repository must point at a file and
+// file spec/nestjs.nest.spec.ts runs) and the LoopBack one spec/support/loopback-recipe.ts (run by
+// spec/loopback.loopback.spec.ts), every link into this repository must point at a file and
 // heading that exist, and the README's errors table must be the one in lib/errors.ts.
 //
 // A block is a whole file of a user's project by default: it imports what it uses. An HTML comment
@@ -211,7 +212,7 @@ describe("the code in README.md and docs/", () => {
 
   it("has blocks to check in the README and in every recipe", () => {
     const docsWithCode = new Set(SNIPPETS.map((s) => s.doc));
-    for (const doc of ["README.md", "docs/recipes/nestjs.md", "docs/recipes/express4.md", "docs/recipes/express-session.md", "docs/recipes/websockets.md"]) {
+    for (const doc of ["README.md", "docs/recipes/nestjs.md", "docs/recipes/loopback.md", "docs/recipes/express4.md", "docs/recipes/express-session.md", "docs/recipes/websockets.md"]) {
       expect(docsWithCode).toContain(doc);
     }
   });
@@ -224,6 +225,13 @@ describe("the code in README.md and docs/", () => {
     const withoutLeadingComments = (code: string) => code.replace(/^(\s*\/\/[^\n]*\n)+/, "").trim();
     const recipe = fs.readFileSync(path.join(ROOT, "spec/support/nest-recipe.ts"), "utf8").replaceAll(`from "../../lib";`, `from "latchkey";`);
     const shown = SNIPPETS.find((s) => s.doc === "docs/recipes/nestjs.md" && s.fileName === "session.guard.ts");
+    expect(shown && withoutLeadingComments(shown.code)).toBe(withoutLeadingComments(recipe));
+  });
+
+  it("shows the LoopBack recipe that spec/loopback.loopback.spec.ts runs (spec/support/loopback-recipe.ts)", () => {
+    const withoutLeadingComments = (code: string) => code.replace(/^(\s*\/\/[^\n]*\n)+/, "").trim();
+    const recipe = fs.readFileSync(path.join(ROOT, "spec/support/loopback-recipe.ts"), "utf8").replaceAll(`from "../../lib";`, `from "latchkey";`);
+    const shown = SNIPPETS.find((s) => s.doc === "docs/recipes/loopback.md" && s.fileName === "latchkey-loopback.ts");
     expect(shown && withoutLeadingComments(shown.code)).toBe(withoutLeadingComments(recipe));
   });
 });
