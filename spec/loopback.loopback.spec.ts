@@ -1,8 +1,9 @@
 import { inject, intercept } from "@loopback/core";
 import { get, post, requestBody, RestApplication, RestBindings, type Request, type Response } from "@loopback/rest";
-import { sessionMiddleware, type SessionMiddleware, type SessionMiddlewareOptions } from "../lib";
-import { accessCookie, describeEachStore, expectCleared, fakeClock, refreshCookie, request, setCookies, tokensOf } from "./helpers";
+import { mysqlStore, sessionMiddleware, type SessionMiddleware, type SessionMiddlewareOptions } from "../lib";
+import { accessCookie, DATABASE_URL, describeEachStore, expectCleared, fakeClock, refreshCookie, request, setCookies, StoreFactory, tokensOf } from "./helpers";
 import { mountLatchkey, requireSession } from "./support/loopback-recipe";
+import { tcpProxy, type TcpProxy } from "./support/tcp-proxy";
 import type { Response as TestResponse } from "supertest";
 
 // A real LoopBack 4 app (@loopback/rest, its own Express 4 inside) with latchkey mounted by the
@@ -185,5 +186,66 @@ describeEachStore("LoopBack 4 without the recipe's SessionError middleware", (st
 
     const cross = await request(h.handler).post("/login").set("Origin", "https://evil.example").send({ userId: "user-x" });
     expect([cross.status, cross.body]).toEqual([403, loopbackBody(403, "CROSS_ORIGIN_REQUEST", "cross-origin request refused")]);
+  });
+});
+
+// The store fails for real: MySQL through a TCP proxy that then refuses every connection.
+describe("LoopBack 4 with the session store down", () => {
+  const stores = new StoreFactory("mysql");
+  const url = new URL(DATABASE_URL);
+  let proxy: TcpProxy;
+  let h: LoopBackHarness;
+  let bare: LoopBackHarness;
+
+  const storeThroughProxy = () =>
+    mysqlStore(
+      {
+        host: "127.0.0.1",
+        port: proxy.port,
+        user: decodeURIComponent(url.username),
+        password: decodeURIComponent(url.password),
+        database: url.pathname.slice(1),
+        connectTimeout: 1000,
+      },
+      { tablePrefix: stores.newPrefix(), queryTimeoutMs: 800 },
+    );
+  beforeAll(async () => {
+    proxy = await tcpProxy(url.hostname, Number(url.port || 3306));
+    h = await startLoopBack({ store: storeThroughProxy() });
+    bare = await startLoopBack({ store: storeThroughProxy() }, "no error middleware");
+  });
+  afterAll(async () => {
+    await stop(h);
+    await stop(bare);
+    await proxy.close();
+    await stores.cleanup();
+  });
+
+  it("answers 503 STORE_UNAVAILABLE from the interceptor (checkDatabase) and the login controller through the recipe's middleware", async () => {
+    const { access } = await login(h, "user-1");
+    await proxy.refuse();
+    const strict = await request(h.handler).get("/api/strict").set("Cookie", accessCookie(access));
+    expect(strict.status).toBe(503);
+    expect(strict.text).toBe('{"message":"session store unavailable","code":"STORE_UNAVAILABLE"}');
+    expect(strict.headers["set-cookie"]).toBeUndefined();
+    const again = await request(h.handler).post("/login").send({ userId: "user-2" });
+    expect([again.status, again.body]).toEqual([503, { message: "session store unavailable", code: "STORE_UNAVAILABLE" }]);
+    expect(again.headers["set-cookie"]).toBeUndefined();
+    // Verification needs no I/O: routes without checkDatabase keep working.
+    await request(h.handler).get("/api/me").set("Cookie", accessCookie(access)).expect(200);
+  });
+
+  it("without the recipe's middleware the outage is still a 503, in strong-error-handler's body with the message hidden, and LoopBack logs it", async () => {
+    await proxy.pass();
+    const { access } = await login(bare, "user-3");
+    const logged = jest.spyOn(console, "error").mockImplementation(() => undefined);
+    try {
+      await proxy.refuse();
+      const strict = await request(bare.handler).get("/api/strict").set("Cookie", accessCookie(access));
+      expect([strict.status, strict.body]).toEqual([503, { error: { statusCode: 503, message: "Service Unavailable" } }]);
+      expect(logged).toHaveBeenCalled();
+    } finally {
+      logged.mockRestore();
+    }
   });
 });
