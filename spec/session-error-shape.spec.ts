@@ -36,8 +36,8 @@ describe("SessionError's http-errors shape", () => {
     app.get("/", () => {
       throw new SessionError(code);
     });
-    // Express's own handler logs the stack outside production; keep the test output clean.
-    app.set("env", "production");
+    // Express's own handler logs the stack unless env is "test"; keep the test output clean.
+    app.set("env", "test");
     const res = await request(app).get("/");
     expect(res.status).toBe(SESSION_ERRORS[code].status);
   });
