@@ -1,9 +1,9 @@
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import express from "express";
 import { errorHandler, SessionError, sessionMiddleware, verifySession, withSession, type SessionMiddlewareOptions } from "../../../lib";
 import type { FrameworkApp, FrameworkDriver } from "../driver";
 import { ROLES_CLAIM } from "../roles";
+import { runningApp } from "./running";
 
 /**
  * The Express app of the framework conformance suite, written as docs/frameworks/express.md and
@@ -53,15 +53,7 @@ export const expressDriver: FrameworkDriver = {
     app.use(errorHandler());
 
     const server = await listen(app);
-    const { port } = server.address() as AddressInfo;
-    return {
-      url: `http://127.0.0.1:${port}`,
-      sessions,
-      async close() {
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-        await sessions.close();
-      },
-    };
+    return runningApp(server, sessions);
   },
 };
 

@@ -1,4 +1,3 @@
-import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { Hono, type Context } from "hono";
@@ -6,6 +5,7 @@ import { SessionError, type SessionMiddlewareOptions, type VerifySessionOptions 
 import { fetchSessions, type FetchSessions } from "../../../lib/frameworks/fetch";
 import type { FrameworkApp, FrameworkDriver } from "../driver";
 import { ROLES_CLAIM } from "../roles";
+import { runningApp } from "./running";
 
 /**
  * The fetch-style app of the framework conformance suite: Hono on its Node server, its routes
@@ -22,15 +22,7 @@ export const fetchDriver: FrameworkDriver = {
     const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
       const started = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, () => resolve(started));
     });
-    const { port } = server.address() as AddressInfo;
-    return {
-      url: `http://127.0.0.1:${port}`,
-      sessions,
-      async close() {
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-        await sessions.close();
-      },
-    };
+    return runningApp(server, sessions);
   },
 };
 

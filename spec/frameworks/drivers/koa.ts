@@ -1,11 +1,11 @@
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import Koa from "koa";
 import compose from "koa-compose";
 import { SessionError, type CreateSessionOptions, type SessionMiddlewareOptions } from "../../../lib";
 import { koaSessions, verifySession } from "../../../lib/frameworks/koa";
 import type { FrameworkApp, FrameworkDriver } from "../driver";
 import { ROLES_CLAIM } from "../roles";
+import { runningApp } from "./running";
 
 type LoginBody = { userId: string } & Pick<CreateSessionOptions, "rememberMe" | "sessionTtl" | "accessTokenPayload" | "reauthenticate">;
 
@@ -70,15 +70,7 @@ export const koaDriver: FrameworkDriver = {
     );
 
     const server = await listen(app);
-    const { port } = server.address() as AddressInfo;
-    return {
-      url: `http://127.0.0.1:${port}`,
-      sessions,
-      async close() {
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-        await sessions.close();
-      },
-    };
+    return runningApp(server, sessions);
   },
 };
 

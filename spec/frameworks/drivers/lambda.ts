@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { SessionError, type CreateSessionOptions, type SessionMiddlewareOptions } from "../../../lib";
 import { lambdaSessions } from "../../../lib/frameworks/lambda";
 import type { FrameworkApp, FrameworkDriver } from "../driver";
 import { ROLES_CLAIM } from "../roles";
+import { runningApp } from "./running";
 
 type Shape = "v1" | "v2";
 type Result = APIGatewayProxyResult | APIGatewayProxyStructuredResultV2;
@@ -74,15 +74,7 @@ function lambdaDriver(shape: Shape): FrameworkDriver {
         server.once("error", reject);
         server.listen(0, "127.0.0.1", () => resolve());
       });
-      const { port } = server.address() as AddressInfo;
-      return {
-        url: `http://127.0.0.1:${port}`,
-        sessions,
-        async close() {
-          await new Promise<void>((resolve) => server.close(() => resolve()));
-          await sessions.close();
-        },
-      };
+      return runningApp(server, sessions);
     },
   };
 }
